@@ -1,0 +1,32 @@
+/* json_out.h - the one place krt writes JSON (through jansson). */
+#ifndef KRT_JSON_OUT_H
+#define KRT_JSON_OUT_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+/** @brief Write @p doc as one JSON document (2-space indent, keys in
+ *  insertion order) and a newline to @p f. Steals the reference.
+ *  @returns 0, or -1 when the write failed. */
+int krt_json_write(FILE *f, json_t *doc);
+
+/** @brief An offset as JSON: null when negative (unknown/none). */
+json_t *krt_json_offset(int64_t v);
+
+/** @brief A JSON string, or null for NULL. */
+json_t *krt_json_str(const char *s);
+
+/** @brief An epoch-ms timestamp as an ISO-8601 UTC string, null when < 0. */
+json_t *krt_json_time(int64_t ms);
+
+/** @brief {"code": ..., "kafka_error": ..., "message": ...} of an error. */
+json_t *krt_json_error(const struct krt_error *e);
+
+/** @brief The JSON error document a tool prints with --json when it fails:
+ *  {"error": {...}}. */
+int krt_json_write_error(FILE *f, const struct krt_error *e);
+
+#endif

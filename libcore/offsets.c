@@ -1,0 +1,274 @@
+/* offsets.c - see offsets.h */
+#define _POSIX_C_SOURCE 200809L
+#include "offsets.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int krt_offsets_query(struct krt_conn *conn, const struct krt_metadata *md,
+                      struct krt_tplist *l, struct krt_error *err)
+{
+    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new((int)l->n + 1);
+    size_t *idx = malloc(sizeof(*idx) * (l->n + 1));
+    if (!q || !idx) {
+        if (q)
+            rd_kafka_topic_partition_list_destroy(q);
+        free(idx);
+        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        struct krt_tp *tp = &l->v[i];
+        const struct krt_topic *t = krt_meta_topic(md, tp->topic);
+        const struct krt_part *p = t ? krt_meta_part(t, tp->partition) : NULL;
+        if (!p) {
+            tp->err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+            tp->offset = -1;
+            continue;
+        }
+        if (p->leader < 0) {
+            tp->err = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+            tp->offset = -1;
+            continue;
+        }
+        idx[q->cnt] = i;
+        rd_kafka_topic_partition_list_add(q, tp->topic, tp->partition)->offset = tp->offset;
+    }
+    int rc = 0;
+    if (q->cnt > 0) {
+        rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(conn->rk, q, conn->timeout_ms);
+        if (e) {
+            rc = krt_error_kafka(err, e, "cannot look up offsets of %d partitions", q->cnt);
+        } else {
+            for (int k = 0; k < q->cnt; k++) {
+                struct krt_tp *tp = &l->v[idx[k]];
+                tp->err = q->elems[k].err;
+                tp->offset = q->elems[k].err ? -1 : q->elems[k].offset;
+            }
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(q);
+    free(idx);
+    return rc;
+}
+
+int krt_offsets_watermarks(struct krt_conn *conn, const struct krt_metadata *md,
+                           const struct krt_tplist *l, int64_t *low, int64_t *high, int *perr,
+                           struct krt_error *err)
+{
+    struct krt_tplist q = {0};
+    int rc = -1;
+    for (int pass = 0; pass < 2; pass++) {
+        krt_tplist_free(&q);
+        for (size_t i = 0; i < l->n; i++)
+            if (!krt_tplist_add(&q, l->v[i].topic, l->v[i].partition,
+                                pass == 0 ? KRT_OFFSET_EARLIEST : KRT_OFFSET_LATEST)) {
+                krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+                goto out;
+            }
+        if (krt_offsets_query(conn, md, &q, err))
+            goto out;
+        for (size_t i = 0; i < l->n; i++) {
+            (pass == 0 ? low : high)[i] = q.v[i].offset;
+            if (pass == 0 || !perr[i])
+                perr[i] = q.v[i].err;
+        }
+    }
+    rc = 0;
+out:
+    krt_tplist_free(&q);
+    return rc;
+}
+
+static char *dupn(const char *s) { return s ? strdup(s) : NULL; }
+
+int krt_group_describe(struct krt_conn *conn, const char *group, struct krt_group_desc *out,
+                       struct krt_error *err)
+{
+    *out = (struct krt_group_desc){0};
+    rd_kafka_AdminOptions_t *o =
+        krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, err);
+    if (!o)
+        return -1;
+    const char *groups[] = {group};
+    rd_kafka_DescribeConsumerGroups(conn->rk, groups, 1, o, conn->q);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_event_t *ev = krt_conn_wait_admin(conn, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
+                                               "cannot describe consumer group", err);
+    if (!ev) {
+        krt_error_prefix(err, "group '%s'", group);
+        return -1;
+    }
+    size_t n = 0;
+    const rd_kafka_ConsumerGroupDescription_t **d = rd_kafka_DescribeConsumerGroups_result_groups(
+        rd_kafka_event_DescribeConsumerGroups_result(ev), &n);
+    int rc = 0;
+    if (n != 1) {
+        rc = krt_error_set(err, KRT_ERR_KAFKA, "cannot describe group '%s': no result", group);
+        goto out;
+    }
+    const rd_kafka_error_t *ge = rd_kafka_ConsumerGroupDescription_error(d[0]);
+    if (ge && rd_kafka_error_code(ge) != RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND) {
+        rc = krt_error_kafka(err, rd_kafka_error_code(ge), "cannot describe group '%s'", group);
+        goto out;
+    }
+    rd_kafka_consumer_group_state_t st = rd_kafka_ConsumerGroupDescription_state(d[0]);
+    out->group = strdup(group);
+    out->state = strdup(rd_kafka_consumer_group_state_name(st));
+    out->exists = !ge && st != RD_KAFKA_CONSUMER_GROUP_STATE_DEAD;
+    size_t m = rd_kafka_ConsumerGroupDescription_member_count(d[0]);
+    out->members = calloc(m + 1, sizeof(*out->members));
+    if (!out->group || !out->state || !out->members) {
+        rc = krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < m; i++) {
+        const rd_kafka_MemberDescription_t *md = rd_kafka_ConsumerGroupDescription_member(d[0], i);
+        struct krt_member *mm = &out->members[out->nmembers++];
+        mm->member_id = dupn(rd_kafka_MemberDescription_consumer_id(md));
+        mm->client_id = dupn(rd_kafka_MemberDescription_client_id(md));
+        mm->host = dupn(rd_kafka_MemberDescription_host(md));
+        mm->instance_id = dupn(rd_kafka_MemberDescription_group_instance_id(md));
+    }
+out:
+    rd_kafka_event_destroy(ev);
+    if (rc)
+        krt_group_desc_free(out);
+    return rc;
+}
+
+void krt_group_desc_free(struct krt_group_desc *d)
+{
+    for (int i = 0; d->members && i < d->nmembers; i++) {
+        free(d->members[i].member_id);
+        free(d->members[i].client_id);
+        free(d->members[i].host);
+        free(d->members[i].instance_id);
+    }
+    free(d->members);
+    free(d->group);
+    free(d->state);
+    *d = (struct krt_group_desc){0};
+}
+
+/* Copy a result partition list into a tplist. */
+static int take_parts(const rd_kafka_topic_partition_list_t *parts, struct krt_tplist *out,
+                      struct krt_error *err)
+{
+    for (int i = 0; parts && i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *p = &parts->elems[i];
+        struct krt_tp *tp = krt_tplist_add(out, p->topic, p->partition, p->offset);
+        if (!tp)
+            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+        tp->err = p->err;
+        if (p->metadata && p->metadata_size > 0) {
+            tp->metadata = strndup(p->metadata, p->metadata_size);
+            if (!tp->metadata)
+                return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+        }
+    }
+    krt_tplist_sort(out);
+    return 0;
+}
+
+int krt_group_committed(struct krt_conn *conn, const char *group, struct krt_tplist *out,
+                        struct krt_error *err)
+{
+    rd_kafka_AdminOptions_t *o =
+        krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, err);
+    if (!o)
+        return -1;
+    rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, NULL);
+    rd_kafka_ListConsumerGroupOffsets(conn->rk, &req, 1, o, conn->q);
+    rd_kafka_ListConsumerGroupOffsets_destroy(req);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_event_t *ev = krt_conn_wait_admin(conn, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT,
+                                               "cannot list committed offsets", err);
+    if (!ev) {
+        krt_error_prefix(err, "group '%s'", group);
+        return -1;
+    }
+    size_t n = 0;
+    const rd_kafka_group_result_t **g = rd_kafka_ListConsumerGroupOffsets_result_groups(
+        rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
+    int rc = 0;
+    if (n != 1) {
+        rc = krt_error_set(err, KRT_ERR_KAFKA, "group '%s': no offsets result", group);
+    } else if (rd_kafka_group_result_error(g[0])) {
+        const rd_kafka_error_t *e = rd_kafka_group_result_error(g[0]);
+        rc = krt_error_kafka(err, rd_kafka_error_code(e), "cannot list offsets of group '%s'",
+                             group);
+    } else {
+        rc = take_parts(rd_kafka_group_result_partitions(g[0]), out, err);
+    }
+    rd_kafka_event_destroy(ev);
+    return rc;
+}
+
+int krt_group_alter(struct krt_conn *conn, const char *group, struct krt_tplist *offsets,
+                    struct krt_error *err)
+{
+    if (offsets->n == 0)
+        return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)offsets->n);
+    for (size_t i = 0; i < offsets->n; i++) {
+        const struct krt_tp *tp = &offsets->v[i];
+        rd_kafka_topic_partition_t *p =
+            rd_kafka_topic_partition_list_add(l, tp->topic, tp->partition);
+        p->offset = tp->offset;
+        if (tp->metadata) {
+            p->metadata_size = strlen(tp->metadata);
+            p->metadata = rd_kafka_mem_malloc(NULL, p->metadata_size + 1);
+            memcpy(p->metadata, tp->metadata, p->metadata_size + 1);
+        }
+    }
+    rd_kafka_AdminOptions_t *o =
+        krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, err);
+    if (!o) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return -1;
+    }
+    rd_kafka_AlterConsumerGroupOffsets_t *req = rd_kafka_AlterConsumerGroupOffsets_new(group, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_AlterConsumerGroupOffsets(conn->rk, &req, 1, o, conn->q);
+    rd_kafka_AlterConsumerGroupOffsets_destroy(req);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_event_t *ev = krt_conn_wait_admin(conn, RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT,
+                                               "cannot commit offsets", err);
+    if (!ev) {
+        krt_error_prefix(err, "group '%s'", group);
+        return -1;
+    }
+    size_t n = 0;
+    const rd_kafka_group_result_t **g = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+        rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
+    int rc = 0;
+    if (n != 1) {
+        rc = krt_error_set(err, KRT_ERR_KAFKA, "group '%s': no commit result", group);
+    } else if (rd_kafka_group_result_error(g[0])) {
+        const rd_kafka_error_t *e = rd_kafka_group_result_error(g[0]);
+        rc = krt_error_kafka(err, rd_kafka_error_code(e), "cannot commit offsets of group '%s'",
+                             group);
+    } else {
+        const rd_kafka_topic_partition_list_t *r = rd_kafka_group_result_partitions(g[0]);
+        int failed = 0, first = -1;
+        for (int i = 0; r && i < r->cnt; i++) {
+            struct krt_tp *tp = krt_tplist_find(offsets, r->elems[i].topic, r->elems[i].partition);
+            if (tp)
+                tp->err = r->elems[i].err;
+            if (r->elems[i].err) {
+                failed++;
+                if (first < 0)
+                    first = i;
+            }
+        }
+        if (failed)
+            rc = krt_error_kafka(err, r->elems[first].err,
+                                 "group '%s': %d of %zu partitions not committed (first: %s-%d)",
+                                 group, failed, offsets->n, r->elems[first].topic,
+                                 r->elems[first].partition);
+        if (failed && (size_t)failed < offsets->n)
+            err->code = KRT_ERR_PARTIAL;
+    }
+    rd_kafka_event_destroy(ev);
+    return rc;
+}

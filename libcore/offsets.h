@@ -1,0 +1,67 @@
+/* offsets.h - partition offsets (log start, high watermark, offset for a
+ * time) and consumer-group offsets, each looked up in batches. */
+#ifndef KRT_OFFSETS_H
+#define KRT_OFFSETS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "meta.h"
+
+/** Special "timestamps" for krt_offsets_query(), as in Kafka's ListOffsets. */
+#define KRT_OFFSET_EARLIEST (-2)
+#define KRT_OFFSET_LATEST (-1)
+
+/** @brief Look up, for every entry of @p l, the earliest offset whose
+ *  timestamp is >= entry.offset (a timestamp in ms, or KRT_OFFSET_EARLIEST /
+ *  KRT_OFFSET_LATEST). Results replace entry.offset; -1 means no such record.
+ *  Partitions without a leader in @p md get err LEADER_NOT_AVAILABLE and are
+ *  not queried, so one offline partition does not fail the whole batch.
+ *  @returns 0 even when some entries carry a per-partition error. */
+int krt_offsets_query(struct krt_conn *conn, const struct krt_metadata *md,
+                      struct krt_tplist *l, struct krt_error *err);
+
+/** @brief Log start offset and high watermark of each partition of @p l,
+ *  in two batched requests. @p low and @p high are arrays of l->n entries;
+ *  @p perr receives a per-partition error (0 when both were found). */
+int krt_offsets_watermarks(struct krt_conn *conn, const struct krt_metadata *md,
+                           const struct krt_tplist *l, int64_t *low, int64_t *high, int *perr,
+                           struct krt_error *err);
+
+/** @brief A member of a consumer group. */
+struct krt_member {
+    char *member_id;
+    char *client_id;
+    char *host;
+    char *instance_id; /**< static membership id, or NULL */
+};
+
+/** @brief What DescribeConsumerGroups says of a group. */
+struct krt_group_desc {
+    char *group;
+    char *state; /**< Stable, Empty, Dead, PreparingRebalance, ... */
+    bool exists; /**< false when the coordinator knows no such group */
+    struct krt_member *members;
+    int nmembers;
+};
+
+/** @brief Describe one consumer group. */
+int krt_group_describe(struct krt_conn *conn, const char *group, struct krt_group_desc *out,
+                       struct krt_error *err);
+
+/** @brief Free a group description. */
+void krt_group_desc_free(struct krt_group_desc *d);
+
+/** @brief The committed offsets of @p group, every partition it has one
+ *  for (sorted). Entries carry offset, metadata and per-partition err. */
+int krt_group_committed(struct krt_conn *conn, const char *group, struct krt_tplist *out,
+                        struct krt_error *err);
+
+/** @brief Commit @p offsets for @p group in one AlterConsumerGroupOffsets
+ *  request (the metadata of each entry is committed with it). Per-partition
+ *  failures are returned in each entry's err and as a KRT_ERR_PARTIAL error. */
+int krt_group_alter(struct krt_conn *conn, const char *group, struct krt_tplist *offsets,
+                    struct krt_error *err);
+
+#endif
