@@ -1,5 +1,11 @@
 /* json_out.c - see json_out.h */
+#define _POSIX_C_SOURCE 200809L
 #include "json_out.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -61,4 +67,36 @@ int krt_json_write_error(FILE *f, const struct krt_error *e)
     json_t *doc = json_object();
     json_object_set_new(doc, "error", krt_json_error(e));
     return krt_json_write(f, doc);
+}
+
+int krt_json_write_file(const char *path, json_t *doc, int no_clobber, struct krt_error *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        json_decref(doc);
+        return krt_error_set(err, KRT_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+    }
+    FILE *f = fdopen(fd, "w");
+    int rc = f ? krt_json_write(f, doc) : (json_decref(doc), -1);
+    if (!rc && fsync(fd))
+        rc = -1;
+    if (f ? fclose(f) : close(fd))
+        rc = -1;
+    if (!rc && no_clobber && link(tmp, path)) {
+        int e = errno;
+        unlink(tmp);
+        return krt_error_set(err, KRT_ERR_IO, "cannot write '%s': %s", path, strerror(e));
+    }
+    if (!rc && !no_clobber && rename(tmp, path))
+        rc = -1;
+    if (rc) {
+        int e = errno;
+        unlink(tmp);
+        return krt_error_set(err, KRT_ERR_IO, "cannot write '%s': %s", path, strerror(e));
+    }
+    if (no_clobber)
+        unlink(tmp);
+    return 0;
 }

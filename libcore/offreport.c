@@ -183,14 +183,6 @@ json_t *krt_offreport_json(const struct krt_offreport *r)
     return doc;
 }
 
-static void fmt_off(char *b, size_t n, int64_t v)
-{
-    if (v < 0)
-        snprintf(b, n, "-");
-    else
-        snprintf(b, n, "%" PRId64, v);
-}
-
 void krt_offreport_print(const struct krt_offreport *r, FILE *f)
 {
     const char *heads[] = {"TOPIC", "PARTITION", "LEADER", "LOG-START", "HIGH-WATERMARK",
@@ -219,9 +211,9 @@ void krt_offreport_print(const struct krt_offreport *r, FILE *f)
             snprintf(leader, sizeof(leader), "%d", x->leader);
         else
             snprintf(leader, sizeof(leader), "none");
-        fmt_off(lo, sizeof(lo), x->log_start);
-        fmt_off(hi, sizeof(hi), x->high);
-        fmt_off(recs, sizeof(recs), x->err ? -1 : x->high - x->log_start);
+        krt_table_offset(lo, sizeof(lo), x->log_start);
+        krt_table_offset(hi, sizeof(hi), x->high);
+        krt_table_offset(recs, sizeof(recs), x->err ? -1 : x->high - x->log_start);
         cells[c++] = x->topic;
         cells[c++] = part;
         cells[c++] = leader;
@@ -234,13 +226,13 @@ void krt_offreport_print(const struct krt_offreport *r, FILE *f)
             else if (x->at_offset < 0)
                 snprintf(at, sizeof(at), "none-after");
             else
-                fmt_off(at, sizeof(at), x->at_offset);
+                krt_table_offset(at, sizeof(at), x->at_offset);
             cells[c++] = at;
         }
         const char *status = x->err ? rd_kafka_err2name(x->err) : "ok";
         if (r->group) {
-            fmt_off(com, sizeof(com), x->committed);
-            fmt_off(lag, sizeof(lag), lag_of(x));
+            krt_table_offset(com, sizeof(com), x->committed);
+            krt_table_offset(lag, sizeof(lag), lag_of(x));
             cells[c++] = com;
             cells[c++] = lag;
             if (!x->err)

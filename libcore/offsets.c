@@ -272,3 +272,47 @@ int krt_group_alter(struct krt_conn *conn, const char *group, struct krt_tplist 
     rd_kafka_event_destroy(ev);
     return rc;
 }
+
+int krt_group_delete_offsets(struct krt_conn *conn, const char *group,
+                             const struct krt_tplist *parts, struct krt_error *err)
+{
+    if (parts->n == 0)
+        return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)parts->n);
+    for (size_t i = 0; i < parts->n; i++)
+        rd_kafka_topic_partition_list_add(l, parts->v[i].topic, parts->v[i].partition);
+    rd_kafka_AdminOptions_t *o =
+        krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS, err);
+    if (!o) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return -1;
+    }
+    rd_kafka_DeleteConsumerGroupOffsets_t *req = rd_kafka_DeleteConsumerGroupOffsets_new(group, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_DeleteConsumerGroupOffsets(conn->rk, &req, 1, o, conn->q);
+    rd_kafka_DeleteConsumerGroupOffsets_destroy(req);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_event_t *ev = krt_conn_wait_admin(
+        conn, RD_KAFKA_EVENT_DELETECONSUMERGROUPOFFSETS_RESULT, "cannot delete offsets", err);
+    if (!ev) {
+        krt_error_prefix(err, "group '%s'", group);
+        return -1;
+    }
+    size_t n = 0;
+    const rd_kafka_group_result_t **g = rd_kafka_DeleteConsumerGroupOffsets_result_groups(
+        rd_kafka_event_DeleteConsumerGroupOffsets_result(ev), &n);
+    int rc = 0;
+    if (n == 1 && rd_kafka_group_result_error(g[0])) {
+        rc = krt_error_kafka(err, rd_kafka_error_code(rd_kafka_group_result_error(g[0])),
+                             "cannot delete offsets of group '%s'", group);
+    } else if (n == 1) {
+        const rd_kafka_topic_partition_list_t *r = rd_kafka_group_result_partitions(g[0]);
+        for (int i = 0; r && i < r->cnt && !rc; i++)
+            if (r->elems[i].err)
+                rc = krt_error_kafka(err, r->elems[i].err,
+                                     "cannot delete offset of group '%s' for %s-%d", group,
+                                     r->elems[i].topic, r->elems[i].partition);
+    }
+    rd_kafka_event_destroy(ev);
+    return rc;
+}

@@ -64,4 +64,9 @@ int krt_group_committed(struct krt_conn *conn, const char *group, struct krt_tpl
 int krt_group_alter(struct krt_conn *conn, const char *group, struct krt_tplist *offsets,
                     struct krt_error *err);
 
+/** @brief Delete the committed offsets of @p group for @p parts (Kafka's
+ *  OffsetDelete; the group must not be subscribed to those topics). */
+int krt_group_delete_offsets(struct krt_conn *conn, const char *group,
+                             const struct krt_tplist *parts, struct krt_error *err);
+
 #endif

@@ -77,6 +77,28 @@ int krt_common_finish(struct krt_common *c, struct krt_error *err)
     return 0;
 }
 
+int krt_common_after(struct krt_common *c, const char *usage, int argc, char **argv,
+                     struct krt_error *err)
+{
+    if (c->help) {
+        fputs(usage, stdout);
+        return 1;
+    }
+    if (c->version) {
+        printf("%s %s\n", c->prog, krt_version());
+        return 1;
+    }
+    if (optind < argc)
+        return krt_error_set(err, KRT_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+    return krt_common_finish(c, err);
+}
+
+int krt_unknown_option(char **argv, struct krt_error *err)
+{
+    return krt_error_set(err, KRT_ERR_USAGE, "unknown option or missing value: '%s'",
+                         argv[optind - 1]);
+}
+
 void krt_common_free(struct krt_common *c) { krt_props_free(&c->x); }
 
 int krt_usage_error(const struct krt_common *c, const struct krt_error *err)

@@ -91,6 +91,15 @@ int krt_common_option(struct krt_common *c, int opt, const char *arg, struct krt
  *  combinations (--dry-run with --execute). */
 int krt_common_finish(struct krt_common *c, struct krt_error *err);
 
+/** @brief The end of every tool's option parsing: print --help (@p usage)
+ *  or --version, reject stray arguments, resolve defaults.
+ *  @returns 1 when the tool should exit 0 now, 0 to go on, -1 on a usage error. */
+int krt_common_after(struct krt_common *c, const char *usage, int argc, char **argv,
+                     struct krt_error *err);
+
+/** @brief The usage error for getopt's '?' (unknown option or missing value). */
+int krt_unknown_option(char **argv, struct krt_error *err);
+
 /** @brief Release what the options own. */
 void krt_common_free(struct krt_common *c);
 

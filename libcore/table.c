@@ -65,3 +65,11 @@ void krt_table_free(struct krt_table *t)
     free(t->cells);
     *t = (struct krt_table){0};
 }
+
+void krt_table_offset(char *buf, size_t size, long long v)
+{
+    if (v < 0)
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%lld", v);
+}

@@ -26,6 +26,9 @@ int krt_table_add(struct krt_table *t, const char *const *cells);
 /** @brief Print headings and rows to @p f. */
 void krt_table_print(const struct krt_table *t, FILE *f);
 
+/** @brief Format an offset for a cell: "-" when negative (none/unknown). */
+void krt_table_offset(char *buf, size_t size, long long v);
+
 /** @brief Free the cells. */
 void krt_table_free(struct krt_table *t);
 

@@ -67,28 +67,22 @@ int main(int argc, char **argv)
             tz = optarg;
             break;
         case '?':
-            krt_error_set(&err, KRT_ERR_USAGE, "unknown option or missing value: '%s'",
-                          argv[optind - 1]);
+            krt_unknown_option(argv, &err);
             goto usage;
         default:
             if (krt_common_option(&c, opt, optarg, &err) <= 0)
                 goto usage;
         }
     }
-    if (c.help || c.version) {
-        if (c.help)
-            fputs(usage, stdout);
-        else
-            printf("krt-offsets %s\n", krt_version());
+    switch (krt_common_after(&c, usage, argc, argv, &err)) {
+    case 1:
         rc = KRT_EXIT_OK;
         goto out;
-    }
-    if (optind < argc) {
-        krt_error_set(&err, KRT_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+    case -1:
         goto usage;
     }
     int64_t at_ms = 0;
-    if (krt_common_finish(&c, &err) || (at && krt_time_parse(at, tz, &at_ms, &err)))
+    if (at && krt_time_parse(at, tz, &at_ms, &err))
         goto usage;
 
     struct krt_conn conn;

@@ -1,0 +1,28 @@
+# bench/lib.sh - shared by the benchmarks: a release build of krt, the
+# cluster (started here unless KRT_BENCH_BOOTSTRAP names one), timing helpers.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+[[ -f build/build.ninja ]] || meson setup build -Dtests=false >/dev/null
+ninja -C build >/dev/null
+kcli() { scripts/kafka-cluster cli "$@"; }
+if [[ -n ${KRT_BENCH_BOOTSTRAP:-} ]]; then
+    B=$KRT_BENCH_BOOTSTRAP
+else
+    export KRT_CLUSTER_DIR="$repo/.cluster-bench"
+    trap 'scripts/kafka-cluster down >/dev/null 2>&1' EXIT
+    scripts/kafka-cluster down >/dev/null 2>&1 || true
+    B=$(scripts/kafka-cluster start)
+fi
+export KRT_BOOTSTRAP_SERVERS=$B
+work=$(mktemp -d)
+
+# wall time of a command in milliseconds (its output goes to $work/last.log)
+time_ms() {
+    local t0 t1
+    t0=$(date +%s%N)
+    "$@" >"$work/last.log" 2>&1 || { echo "bench: command failed: $*" >&2; tail -5 "$work/last.log" >&2; return 1; }
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000000))
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# krt-rewind against the real cluster. The oracle for every spec and scope is
+# kafka-consumer-groups --reset-offsets --dry-run on the same group and data;
+# execute, undo, repair, export and the active-group guard are checked with
+# kafka-consumer-groups --describe.
+. "$(dirname "$0")/../lib.sh"
+need_cluster
+produce="$build/tests/produce"
+
+A=$(topic_name rwA)
+Bt=$(topic_name rwB)
+G="g-$A"
+create_topic "$A" 3 3
+create_topic "$Bt" 2 3
+now=$(($(date +%s) * 1000))
+hour=3600000
+# 10 records per partition, one per hour: now-10h ... now-1h (explicit timestamps)
+for p in 0 1 2; do for i in $(seq 0 9); do
+    printf '%d\t%d\tk%d\tv%d\n' $p $((now - hour * (10 - i))) $i $i
+done; done | "$produce" "$B" "$A" || bail "produce failed"
+for p in 0 1; do for i in $(seq 0 5); do
+    printf '%d\t%d\tk%d\tv%d\n' $p $((now - hour * (6 - i))) $i $i
+done; done | "$produce" "$B" "$Bt" || bail "produce failed"
+# partition 2 of A loses its first 3 records: log start 3
+printf '{"partitions":[{"topic":"%s","partition":2,"offset":3}],"version":1}\n' "$A" >"$tmp/del.json"
+kcli kafka-delete-records --bootstrap-server "$B" --offset-json-file "$tmp/del.json" >/dev/null 2>&1 || bail "delete-records failed"
+
+kcg() { kcli kafka-consumer-groups --bootstrap-server "$B" "$@" 2>"$tmp/kcg.err"; }
+# seed the group: A:0=5 A:1=2 A:2=4 B:0=3 (B:1 has no commit)
+printf '%s,0,5\n%s,1,2\n%s,2,4\n%s,0,3\n' "$A" "$A" "$A" "$Bt" >"$tmp/seed.csv"
+kcg --group "$G" --reset-offsets --from-file "$tmp/seed.csv" --execute >/dev/null || bail "seeding failed: $(cat "$tmp/kcg.err")"
+
+# committed offsets as kafka-consumer-groups --describe sees them: "topic partition offset"
+described() { kcg --describe --group "$G" | awk -v a="$A" -v b="$Bt" '($2 == a || $2 == b) && $4 != "-" { print $2, $3, $4 }' | sort; }
+# krt's plan, as "topic partition target"
+krt_plan() { jq -r '.groups[].partitions[] | "\(.topic) \(.partition) \(.offset)"' "$tmp/out" | sort; }
+# kafka's dry run, as "topic partition target"
+# (Kafka 3.9 prints the dry-run rows without line breaks: read them as
+# groups of four words after the NEW-OFFSET heading)
+kafka_plan() {
+    kcg --group "$G" --reset-offsets --dry-run "$@" | tr -s ' \t\n' '\n\n\n' \
+        | awk 'go { w[n++] = $0; if (n == 4) { print w[1], w[2], w[3]; n = 0 } } $0 == "NEW-OFFSET" { go = 1 }' | sort
+}
+
+before=$(described)
+eq "seeded group as described" "$(echo "$before" | wc -l)" 4
+
+diff_spec() { # diff_spec DESC -- SCOPE-AND-SPEC...
+    local d=$1; shift
+    run krt rewind --group "$G" "$@" --json
+    if [[ $rc != 0 ]]; then not_ok "$d: krt-rewind exits 0" "rc=$rc" "$err"; return; fi
+    local mine theirs
+    mine=$(krt_plan)
+    theirs=$(kafka_plan "$@")
+    if [[ -z $theirs ]]; then not_ok "$d: kafka-consumer-groups planned something" "$(cat "$tmp/kcg.err")"; return; fi
+    eq "$d: plan equals kafka-consumer-groups --dry-run" "$mine" "$theirs"
+}
+
+mid=$(date -u -d "@$(((now - 5 * hour - 1800000) / 1000))" +%Y-%m-%dT%H:%M:%S.000Z)   # between records 4 and 5 of A
+diff_spec "to-earliest, one topic" --topic "$A" --to-earliest
+diff_spec "to-latest, partitions 0,2" --topic "$A:0,2" --to-latest
+diff_spec "to-current, partition without commit" --topic "$Bt" --to-current
+diff_spec "to-offset in range" --topic "$A" --to-offset 4
+diff_spec "to-offset clamped above and below" --topic "$A" --to-offset 99
+diff_spec "to-offset below log start" --topic "$A:2" --to-offset 1
+diff_spec "shift-by forward, clamped" --topic "$A" --shift-by 7
+diff_spec "shift-by backward, clamped" --topic "$A" --shift-by -4
+diff_spec "to-datetime" --topic "$A" --to-datetime "$mid"
+diff_spec "to-datetime with offset zone" --topic "$A:1" --to-datetime "$(TZ=Asia/Kolkata date -d "$mid" +%Y-%m-%dT%H:%M:%S.000+05:30)"
+diff_spec "to-datetime after the last record" --topic "$A" --to-datetime "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S.000Z)"
+diff_spec "by-duration" --topic "$A" --by-duration PT3H30M
+diff_spec "all-topics" --all-topics --to-earliest
+diff_spec "all-topics shift" --all-topics --shift-by -1
+
+run krt rewind --group "$G" --topic "$A" --to-datetime "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+contains "a time after the last record says where it lands" "$out" "no record at or after the time: high watermark"
+run krt rewind --group "$G" --topic "$A:0" --to-datetime "$mid" --json
+eq "the plan shows the timestamp it lands on" "$(jq -r '.groups[0].partitions[0].landed_timestamp' "$tmp/out")" \
+    "$(date -u -d "@$(((now - 5 * hour) / 1000))" +%Y-%m-%dT%H:%M:%S.000Z)"
+run krt rewind --group "$G" --topic "$A" --to-offset 99 --json
+eq "clamped targets are marked" "$(jq -r '[.groups[0].partitions[].clamped] | all' "$tmp/out")" true
+
+# --from-file with the CSV Kafka's own tool exports
+kcg --group "$G" --topic "$A" --reset-offsets --shift-by -2 --dry-run --export | grep -E "^$A," >"$tmp/kafka.csv"
+run krt rewind --group "$G" --from-file "$tmp/kafka.csv" --json
+eq "from-file with Kafka's CSV exits 0" "$rc" 0
+eq "from-file plans exactly the CSV's offsets" "$(krt_plan | tr ' ' ',')" "$(sort "$tmp/kafka.csv")"
+
+eq "dry runs changed nothing" "$(described)" "$before"
+
+# --- execute, then undo: exactly as before, metadata included
+run krt rewind --group "$G" --topic "$A" --topic "$Bt" --to-earliest --execute --undo-file "$tmp/undo1.json" --json
+eq "execute exits 0" "$rc" 0
+eq "execute says it executed" "$(jq -r '.executed' "$tmp/out")" true
+eq "executed offsets equal the plan (kafka-consumer-groups --describe)" "$(described)" \
+    "$(printf '%s 0 0\n%s 1 0\n%s 2 3\n%s 0 0\n%s 1 0\n' "$A" "$A" "$A" "$Bt" "$Bt" | sort)"
+check "undo file written" test -s "$tmp/undo1.json"
+eq "undo holds the old offsets, null for no commit" \
+    "$(jq -r '.groups[0].partitions[] | "\(.topic) \(.partition) \(.offset)"' "$tmp/undo1.json" | sort)" \
+    "$(printf '%s\n%s 1 null' "$before" "$Bt" | sort)"
+run krt rewind --group "$G" --from-file "$tmp/undo1.json" --execute --undo-file "$tmp/undo2.json"
+eq "undo exits 0" "$rc" 0
+eq "undo restores the committed offsets exactly" "$(described)" "$before"
+run krt offsets --group "$G" --json
+eq "undo removed the commit of the partition that had none" \
+    "$(jq -r "[.partitions[] | select(.topic == \"$Bt\" and .partition == 1)] | length" "$tmp/out")" 0
+run krt rewind --group "$G" --topic "$A:0" --to-offset 1 --execute --undo-file "$tmp/undo1.json"
+eq "an existing undo file is never overwritten (exit 2)" "$rc" 2
+eq "and nothing changed" "$(described)" "$before"
+
+# metadata survives a rewind and its undo
+cat >"$tmp/meta.json" <<JSON
+{"krt_plan":"rewind","version":1,"groups":[{"group":"$G","partitions":[
+ {"topic":"$A","partition":0,"offset":5,"metadata":"app-v1;epoch=7"}]}]}
+JSON
+run krt rewind --from-file "$tmp/meta.json" --execute --undo-file "$tmp/undo3.json"
+eq "commit with metadata exits 0" "$rc" 0
+run krt rewind --group "$G" --topic "$A:0" --to-offset 2 --execute --undo-file "$tmp/undo4.json" --json
+eq "metadata is kept by a rewind" "$(jq -r '.groups[0].partitions[0].metadata' "$tmp/out")" "app-v1;epoch=7"
+run krt rewind --group "$G" --from-file "$tmp/undo4.json" --execute --undo-file "$tmp/undo5.json"
+run krt offsets --group "$G" --topic "$A:0" --json
+eq "undo restores offset and metadata" "$(jq -r '.partitions[0] | "\(.committed_offset) \(.commit_metadata)"' "$tmp/out")" "5 app-v1;epoch=7"
+
+# --- export, then from-file round trip
+run krt rewind --group "$G" --topic "$A" --to-offset 6 --export "$tmp/plan.json"
+eq "export is a dry run" "$(described)" "$before"
+run krt rewind --group "$G" --from-file "$tmp/plan.json" --execute --undo-file "$tmp/undo6.json"
+eq "exported plan executes" "$rc" 0
+eq "exported plan's offsets are committed" "$(described | grep "^$A ")" \
+    "$(printf '%s 0 6\n%s 1 6\n%s 2 6\n' "$A" "$A" "$A")"
+run krt rewind --group "$G" --from-file "$tmp/undo6.json" --execute --undo-file "$tmp/undo7.json"
+eq "and its undo restores" "$(described)" "$before"
+
+# --- repair after a real out-of-range situation
+R=$(topic_name rwR)
+GR="g-$R"
+create_topic "$R" 3 3
+for p in 0 1 2; do for i in $(seq 0 9); do printf '%d\t%d\tk\tv%d\n' $p $now $i; done; done | "$produce" "$B" "$R"
+# p0=50 (past the end), p1=1, p2=5. Kafka 3.9's own --from-file clamps into
+# range, so the commit past the end is made with krt-rewind --from-file, which
+# applies a file exactly; kafka-consumer-groups then confirms the state.
+printf '%s,0,50\n%s,1,1\n%s,2,5\n' "$R" "$R" "$R" >"$tmp/r.csv"
+krt rewind --group "$GR" --from-file "$tmp/r.csv" --allow-new-group --execute --undo-file "$tmp/undo-r0.json" >/dev/null 2>&1 || bail "cannot commit repair state"
+eq "kafka-consumer-groups sees the commit past the end" \
+    "$(kcg --describe --group "$GR" | awk -v t="$R" '$2 == t && $3 == 0 { print $4, $5, $6 }')" "50 10 -40"
+printf '{"partitions":[{"topic":"%s","partition":1,"offset":3}],"version":1}\n' "$R" >"$tmp/del.json"
+kcli kafka-delete-records --bootstrap-server "$B" --offset-json-file "$tmp/del.json" >/dev/null 2>&1 || bail "delete-records failed"
+run krt offsets --group "$GR" --json
+eq "the broken state is real" "$(jq -r '[.partitions[].status] | join(",")' "$tmp/out")" "above-high-watermark,below-log-start,ok"
+run krt rewind --group "$GR" --repair --json
+eq "repair plans only the broken partitions" "$(krt_plan)" "$(printf '%s 0 10\n%s 1 3' "$R" "$R")"
+eq "repair reports the partition left alone" "$(jq -r '.groups[0].untouched' "$tmp/out")" 1
+run krt rewind --group "$GR" --repair=earliest --json
+eq "repair=earliest sends both to the log start" "$(krt_plan)" "$(printf '%s 0 0\n%s 1 3' "$R" "$R")"
+run krt rewind --group "$GR" --repair --execute --undo-file "$tmp/undo-r.json"
+eq "repair executes" "$rc" 0
+eq "repair moved only the broken partitions (kafka-consumer-groups --describe)" \
+    "$(kcg --describe --group "$GR" | awk -v t="$R" '$2 == t { print $3, $4 }' | sort)" "$(printf '0 10\n1 3\n2 5')"
+
+# --- a real running consumer: refusal, member named, nothing changed
+GA="g-active-$A"
+kcg --group "$GA" --topic "$A" --reset-offsets --to-offset 5 --execute >/dev/null || bail "cannot seed $GA"
+kcat -b "$B" -G "$GA" -X client.id=krt-test-consumer -X enable.auto.commit=false -q "$A" >/dev/null 2>&1 &
+consumer=$!
+for _ in $(seq 1 60); do
+    [[ $(kcg --describe --group "$GA" --members | grep -c krt-test-consumer) -ge 1 ]] && break
+    sleep 0.5
+done
+active_before=$(kcg --describe --group "$GA" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)
+run krt rewind --group "$GA" --topic "$A" --to-earliest --execute --undo-file "$tmp/undo-a.json"
+eq "active group is refused with exit 4" "$rc" 4
+contains "refusal names the member's client id" "$err" "krt-test-consumer"
+contains "refusal says the group is active" "$err" "group '$GA' has 1 active member(s)"
+check "no undo file when refused" test ! -e "$tmp/undo-a.json"
+eq "refused: nothing changed" "$(kcg --describe --group "$GA" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)" "$active_before"
+t0=$SECONDS
+run krt rewind --group "$GA" --topic "$A" --to-earliest --execute --wait-empty 2 --undo-file "$tmp/undo-a.json"
+eq "--wait-empty times out with exit 4" "$rc" 4
+if ((SECONDS - t0 <= 10)); then ok "--wait-empty gave up after about 2s"; else not_ok "--wait-empty gave up after about 2s" "$((SECONDS - t0))s"; fi
+( sleep 3; kill "$consumer" ) &
+run krt rewind --group "$GA" --topic "$A" --to-earliest --execute --wait-empty 60 --undo-file "$tmp/undo-a.json"
+eq "--wait-empty applies once the consumer left" "$rc" 0
+contains "--wait-empty said who it waited for" "$err" "waiting for group '$GA' to become empty"
+eq "the plan was applied" "$(kcg --describe --group "$GA" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)" "$(printf '0 0\n1 0\n2 3')"
+wait "$consumer" 2>/dev/null
+
+# --- a skewed producer clock: timestamps out of order around the target
+S=$(topic_name rwS)
+create_topic "$S" 1 3
+base=$((now - 20 * 60000))
+for i in $(seq 0 9); do
+    ts=$((base + i * 60000)); ((i == 7)) && ts=$((base + 60000))   # offset 7 claims minute 1
+    printf '0\t%d\tk\tv%d\n' $ts $i
+done | "$produce" "$B" "$S"
+kcg --group "$G" --topic "$S" --reset-offsets --to-offset 0 --execute >/dev/null || bail "cannot seed"
+at=$(date -u -d "@$(((base + 270000) / 1000))" +%Y-%m-%dT%H:%M:%S.000Z)   # minute 4.5
+run krt rewind --group "$G" --topic "$S" --to-datetime "$at" --json
+eq "skewed clock: the plan still exits with a warning (1)" "$rc" 1
+eq "skewed clock: lands where Kafka's tool lands" "$(krt_plan)" "$(kafka_plan --topic "$S" --to-datetime "$at")"
+contains "skewed clock: the warning names the record" "$(jq -r '.groups[0].partitions[0].warning' "$tmp/out")" "offset 7"
+run krt rewind --group "$G" --topic "$S" --to-datetime "$at"
+contains "skewed clock: the table warns" "$out" "warning: $S-0: timestamps out of order around offset 5"
+before=$(described)
+
+# --- bad input: one line, exit 2, nothing changed
+bad() { # bad DESC NEEDLE ARGS...
+    local d=$1 needle=$2; shift 2
+    run krt rewind "$@"
+    eq "$d: exit 2" "$rc" 2
+    contains "$d: says why" "$err" "$needle"
+    eq "$d: one line" "$(printf '%s\n' "$err" | grep -c 'error:')" 1
+}
+bad "malformed datetime" "malformed date-time '2024-13-45T00:00:00Z'" --group "$G" --topic "$A" --to-datetime 2024-13-45T00:00:00Z --execute
+bad "datetime without zone" "has no zone" --group "$G" --topic "$A" --to-datetime 2024-05-01T10:00:00 --execute
+bad "unknown zone" "unknown time zone 'Moon/Base'" --group "$G" --topic "$A" --to-datetime 2024-05-01T10:00:00 --timezone Moon/Base --execute
+bad "malformed duration" "malformed duration 'PT2X'" --group "$G" --topic "$A" --by-duration PT2X --execute
+bad "negative offset" "--to-offset needs an offset >= 0" --group "$G" --topic "$A" --to-offset -1 --execute
+bad "unknown topic" "unknown topic 'nope-$$'" --group "$G" --topic "nope-$$" --to-earliest --execute
+bad "unknown partition" "has no partition 7" --group "$G" --topic "$A:7" --to-earliest --execute
+bad "unknown group" "unknown consumer group 'nope-$$'" --group "nope-$$" --topic "$A" --to-earliest --execute
+bad "two specs" "give one spec only" --group "$G" --topic "$A" --to-earliest --to-latest --execute
+bad "no spec" "give a spec" --group "$G" --topic "$A" --execute
+bad "no scope" "give a scope" --group "$G" --to-earliest --execute
+printf '%s,0,3\n%s,1\n' "$A" "$A" >"$tmp/bad.csv"
+bad "CSV with a bad line" "bad.csv:2:" --group "$G" --from-file "$tmp/bad.csv" --execute
+printf '%s,0,-3\n' "$A" >"$tmp/bad2.csv"
+bad "CSV with a negative offset" "bad2.csv:1: bad offset '-3'" --group "$G" --from-file "$tmp/bad2.csv" --execute
+bad "shift without commit" "has no committed offset" --group "$G" --topic "$Bt" --shift-by 1 --execute
+eq "bad input changed nothing" "$(described)" "$before"
+# seeding a new group needs the explicit flag
+N="g-new-$A"
+run krt rewind --group "$N" --topic "$A" --to-earliest --execute --allow-new-group --undo-file "$tmp/undo-n.json"
+eq "a new group is seeded with --allow-new-group" "$rc" 0
+eq "the new group has offsets" "$(kcg --describe --group "$N" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)" "$(printf '0 0\n1 0\n2 3')"
+
+kcli kafka-topics --bootstrap-server "$B" --delete --topic "$A" >/dev/null 2>&1
+kcli kafka-topics --bootstrap-server "$B" --delete --topic "$Bt" >/dev/null 2>&1
+kcli kafka-topics --bootstrap-server "$B" --delete --topic "$R" >/dev/null 2>&1
+kcli kafka-topics --bootstrap-server "$B" --delete --topic "$S" >/dev/null 2>&1
+done_testing
