@@ -230,6 +230,7 @@ struct krt_tp *krt_tplist_add(struct krt_tplist *l, const char *topic, int32_t p
         return NULL;
     struct krt_tp *tp = &l->v[l->n++];
     *tp = (struct krt_tp){.topic = t, .partition = partition, .offset = offset};
+    l->sorted = false;
     return tp;
 }
 
@@ -242,6 +243,10 @@ static int cmp_tp(const void *a, const void *b)
 
 struct krt_tp *krt_tplist_find(const struct krt_tplist *l, const char *topic, int32_t partition)
 {
+    if (l->sorted) {
+        struct krt_tp key = {.topic = (char *)topic, .partition = partition};
+        return l->n ? bsearch(&key, l->v, l->n, sizeof(*l->v), cmp_tp) : NULL;
+    }
     for (size_t i = 0; i < l->n; i++)
         if (l->v[i].partition == partition && !strcmp(l->v[i].topic, topic))
             return &l->v[i];
@@ -252,6 +257,7 @@ void krt_tplist_sort(struct krt_tplist *l)
 {
     if (l->n > 1)
         qsort(l->v, l->n, sizeof(*l->v), cmp_tp);
+    l->sorted = true;
 }
 
 void krt_tplist_free(struct krt_tplist *l)

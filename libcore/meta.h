@@ -94,13 +94,14 @@ struct krt_tp {
 struct krt_tplist {
     struct krt_tp *v;
     size_t n, cap;
+    bool sorted; /**< set by krt_tplist_sort(), cleared by krt_tplist_add() */
 };
 
 /** @brief Append a partition. @returns the new entry, or NULL on OOM. */
 struct krt_tp *krt_tplist_add(struct krt_tplist *l, const char *topic, int32_t partition,
                               int64_t offset);
 
-/** @brief Find a partition, or NULL. */
+/** @brief Find a partition, or NULL (binary search once sorted). */
 struct krt_tp *krt_tplist_find(const struct krt_tplist *l, const char *topic,
                                int32_t partition);
 

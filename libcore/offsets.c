@@ -316,3 +316,43 @@ int krt_group_delete_offsets(struct krt_conn *conn, const char *group,
     rd_kafka_event_destroy(ev);
     return rc;
 }
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int krt_group_list(struct krt_conn *conn, char ***ids, size_t *n, struct krt_error *err)
+{
+    *ids = NULL;
+    *n = 0;
+    rd_kafka_AdminOptions_t *o =
+        krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, err);
+    if (!o)
+        return -1;
+    rd_kafka_ListConsumerGroups(conn->rk, o, conn->q);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_event_t *ev = krt_conn_wait_admin(conn, RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT,
+                                               "cannot list consumer groups", err);
+    if (!ev)
+        return -1;
+    const rd_kafka_ListConsumerGroups_result_t *r = rd_kafka_event_ListConsumerGroups_result(ev);
+    size_t cnt = 0, nerr = 0;
+    const rd_kafka_ConsumerGroupListing_t **v = rd_kafka_ListConsumerGroups_result_valid(r, &cnt);
+    const rd_kafka_error_t **errs = rd_kafka_ListConsumerGroups_result_errors(r, &nerr);
+    int rc = 0;
+    if (nerr > 0) {
+        /* one coordinator did not answer: an incomplete list is not a list */
+        rc = krt_error_kafka(err, rd_kafka_error_code(errs[0]), "cannot list consumer groups");
+    } else {
+        *ids = calloc(cnt + 1, sizeof(**ids));
+        for (size_t i = 0; *ids && i < cnt; i++)
+            (*ids)[(*n)++] = strdup(rd_kafka_ConsumerGroupListing_group_id(v[i]));
+        if (!*ids)
+            rc = krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+        else
+            qsort(*ids, *n, sizeof(**ids), cmp_str);
+    }
+    rd_kafka_event_destroy(ev);
+    return rc;
+}

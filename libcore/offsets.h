@@ -64,6 +64,10 @@ int krt_group_committed(struct krt_conn *conn, const char *group, struct krt_tpl
 int krt_group_alter(struct krt_conn *conn, const char *group, struct krt_tplist *offsets,
                     struct krt_error *err);
 
+/** @brief The ids of every consumer group the cluster knows (sorted). The
+ *  caller frees each string and the array. */
+int krt_group_list(struct krt_conn *conn, char ***ids, size_t *n, struct krt_error *err);
+
 /** @brief Delete the committed offsets of @p group for @p parts (Kafka's
  *  OffsetDelete; the group must not be subscribed to those topics). */
 int krt_group_delete_offsets(struct krt_conn *conn, const char *group,

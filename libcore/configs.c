@@ -1,0 +1,124 @@
+/* configs.c - see configs.h */
+#define _POSIX_C_SOURCE 200809L
+#include "configs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Copy one described resource into @p out. */
+static int take_resource(const rd_kafka_ConfigResource_t *r, struct krt_config_set *out)
+{
+    out->err = rd_kafka_ConfigResource_error(r);
+    size_t cn = 0;
+    const rd_kafka_ConfigEntry_t **ce = rd_kafka_ConfigResource_configs(r, &cn);
+    out->v = calloc(cn + 1, sizeof(*out->v));
+    if (!out->v)
+        return -1;
+    for (size_t k = 0; k < cn; k++) {
+        struct krt_config_entry *e = &out->v[out->n++];
+        const char *val = rd_kafka_ConfigEntry_value(ce[k]);
+        e->name = strdup(rd_kafka_ConfigEntry_name(ce[k]));
+        e->sensitive = rd_kafka_ConfigEntry_is_sensitive(ce[k]);
+        e->value = val && !e->sensitive ? strdup(val) : NULL;
+        e->source = rd_kafka_ConfigEntry_source(ce[k]);
+        e->is_default = rd_kafka_ConfigEntry_is_default(ce[k]);
+        e->read_only = rd_kafka_ConfigEntry_is_read_only(ce[k]);
+        if (!e->name)
+            return -1;
+    }
+    return 0;
+}
+
+int krt_configs_describe(struct krt_conn *conn, bool broker, const char *const *names, int n,
+                         struct krt_config_set *out, struct krt_error *err)
+{
+    memset(out, 0, sizeof(*out) * (size_t)n);
+    if (n == 0)
+        return 0;
+    /* librdkafka takes one BROKER resource per request (it goes to that
+     * broker): send them all at once, then collect the answers */
+    int nreq = broker ? n : 1;
+    for (int i = 0; i < n; i++)
+        if (!(out[i].name = strdup(names[i]))) {
+            krt_configs_free(out, n);
+            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+        }
+    for (int q = 0; q < nreq; q++) {
+        int cnt = broker ? 1 : n;
+        rd_kafka_ConfigResource_t **res = calloc((size_t)cnt, sizeof(*res));
+        rd_kafka_AdminOptions_t *o =
+            krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, err);
+        if (!res || !o) {
+            free(res);
+            if (o)
+                rd_kafka_AdminOptions_destroy(o);
+            krt_configs_free(out, n);
+            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+        }
+        for (int i = 0; i < cnt; i++)
+            res[i] = rd_kafka_ConfigResource_new(broker ? RD_KAFKA_RESOURCE_BROKER
+                                                        : RD_KAFKA_RESOURCE_TOPIC,
+                                                 names[broker ? q : i]);
+        rd_kafka_DescribeConfigs(conn->rk, res, (size_t)cnt, o, conn->q);
+        rd_kafka_AdminOptions_destroy(o);
+        for (int i = 0; i < cnt; i++)
+            rd_kafka_ConfigResource_destroy(res[i]);
+        free(res);
+    }
+    int rc = 0;
+    for (int q = 0; q < nreq && !rc; q++) {
+        rd_kafka_event_t *ev = krt_conn_wait_admin(conn, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT,
+                                                   broker ? "cannot describe broker configs"
+                                                          : "cannot describe topic configs",
+                                                   err);
+        if (!ev) {
+            rc = -1;
+            break;
+        }
+        size_t rn = 0;
+        const rd_kafka_ConfigResource_t **rr = rd_kafka_DescribeConfigs_result_resources(
+            rd_kafka_event_DescribeConfigs_result(ev), &rn);
+        for (size_t k = 0; k < rn && !rc; k++)
+            for (int i = 0; i < n; i++)
+                if (!out[i].v && !strcmp(rd_kafka_ConfigResource_name(rr[k]), names[i])) {
+                    if (take_resource(rr[k], &out[i]))
+                        rc = krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+                    break;
+                }
+        rd_kafka_event_destroy(ev);
+    }
+    for (int i = 0; !rc && i < n; i++)
+        if (!out[i].v)
+            out[i].err = RD_KAFKA_RESP_ERR__NOENT;
+    /* On failure a late answer may still reach the queue; answers are matched
+     * by resource name, so a later call can only take it for the same resource. */
+    if (rc)
+        krt_configs_free(out, n);
+    return rc;
+}
+
+const char *krt_config_get(const struct krt_config_set *s, const char *key)
+{
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->v[i].name, key))
+            return s->v[i].value;
+    return NULL;
+}
+
+bool krt_config_is_topic_override(const struct krt_config_entry *e)
+{
+    return e->source == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG;
+}
+
+void krt_configs_free(struct krt_config_set *s, int n)
+{
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < s[i].n; k++) {
+            free(s[i].v[k].name);
+            free(s[i].v[k].value);
+        }
+        free(s[i].v);
+        free(s[i].name);
+        s[i] = (struct krt_config_set){0};
+    }
+}
