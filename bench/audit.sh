@@ -33,11 +33,6 @@ for i in $(seq 1 "$runs"); do
     krt_ms+=("$(time_ms build/tools/krt-audit --json)")
     kafka_ms+=("$(time_ms kafka_both)")
 done
-k=$(printf '%s\n' "${krt_ms[@]}" | median)
-j=$(printf '%s\n' "${kafka_ms[@]}" | median)
 total=$(build/tools/krt-audit --json -q | jq -r '.summary.partitions')
-echo "audit of $total partitions ($parts in the benchmark topics), median of $runs runs:"
-echo "  krt-audit --json:                                  ${k} ms  (runs: ${krt_ms[*]})"
-echo "  kafka-topics --under-replicated + --unavailable:   ${j} ms  (runs: ${kafka_ms[*]})"
-awk -v k="$k" -v j="$j" 'BEGIN { printf "  ratio (kafka-topics / krt-audit):                  %.1fx\n", j / k }'
+report "audit of $total partitions ($parts in the benchmark topics)" "krt-audit --json" "kafka-topics --under-replicated + --unavailable"
 for t in "${topics[@]}"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done

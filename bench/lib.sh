@@ -26,3 +26,15 @@ time_ms() {
     echo $(((t1 - t0) / 1000000))
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# report TITLE KRT-LABEL ANCHOR-LABEL: medians of the arrays krt_ms and
+# kafka_ms, and the ratio anchor / krt
+report() {
+    local k j
+    k=$(printf '%s\n' "${krt_ms[@]}" | median)
+    j=$(printf '%s\n' "${kafka_ms[@]}" | median)
+    echo "$1, median of ${#krt_ms[@]} runs:"
+    printf '  %-50s %6s ms  (runs: %s)\n' "$2" "$k" "${krt_ms[*]}"
+    printf '  %-50s %6s ms  (runs: %s)\n' "$3" "$j" "${kafka_ms[*]}"
+    awk -v k="$k" -v j="$j" 'BEGIN { printf "  ratio (anchor / krt): %.1fx\n", j / k }'
+}

@@ -20,10 +20,5 @@ for i in $(seq 1 "$runs"); do
     kafka_ms+=("$(time_ms kcli kafka-consumer-groups --bootstrap-server "$B" --group "$G" \
         --topic "$T" --reset-offsets --to-earliest --execute)")
 done
-k=$(printf '%s\n' "${krt_ms[@]}" | median)
-j=$(printf '%s\n' "${kafka_ms[@]}" | median)
-echo "rewind of $parts partitions, median of $runs runs:"
-echo "  krt-rewind --execute:                          ${k} ms  (runs: ${krt_ms[*]})"
-echo "  kafka-consumer-groups --reset-offsets --execute: ${j} ms  (runs: ${kafka_ms[*]})"
-awk -v k="$k" -v j="$j" 'BEGIN { printf "  ratio (kafka-consumer-groups / krt-rewind):     %.1fx\n", j / k }'
+report "rewind of $parts partitions" "krt-rewind --execute" "kafka-consumer-groups --reset-offsets --execute"
 kcli kafka-topics --bootstrap-server "$B" --delete --topic "$T" >/dev/null 2>&1

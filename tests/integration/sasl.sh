@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# krt-offsets on a cluster with SASL/PLAIN and ACLs (started here, once, in
-# its own state directory, and always torn down): --command-config in the
-# Java format works, a wrong password and a missing permission are clear
-# one-line errors with exit code 3.
+# krt on a cluster with SASL/PLAIN and ACLs (started here, once, in its own
+# state directory, and always torn down): --command-config in the Java
+# format works, a wrong password and a missing permission are clear one-line
+# errors with exit code 3, and a refused deletion changes nothing.
 . "$(dirname "$0")/../lib.sh"
 export KRT_CLUSTER_DIR="$tmp/sasl-cluster"
 trap '"$cluster" down >/dev/null 2>&1; rm -rf "$tmp"' EXIT
@@ -42,4 +42,18 @@ run krt offsets -b "$SB" --command-config "$tmp/wrong.properties" --timeout 5s -
 eq "wrong password exits 3" "$rc" 3
 contains "wrong password: authentication is named" "$err" "uthentication"
 lacks "wrong password is not printed" "$err$out" "wrong-password"
+# krt-truncate as alice, who may describe the topic and its configs but not
+# delete from it
+kcli kafka-acls --bootstrap-server "$SB" --command-config "$admin" --add --allow-principal User:alice \
+    --operation DescribeConfigs --topic "$T" >/dev/null 2>&1 || bail "cannot add ACL"
+sleep 1
+run krt truncate -b "$SB" --command-config "$alice" --topic "$T" --execute
+eq "truncate without DELETE permission exits 3" "$rc" 3
+contains "the error names the topic" "$err" "cannot delete records of '$T'"
+contains "the error says not authorized" "$err" "uthoriz"
+eq "the error is one line" "$(printf '%s\n' "$err" | wc -l)" 1
+eq "nothing was deleted" "$(kcat -b "$SB" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN \
+    -X sasl.username=admin -X sasl.password=admin-secret -Q -t "$T:0:-2" 2>/dev/null | awk '{ print $4 }')" 0
+run krt truncate -b "$SB" --command-config "$admin" --topic "$T" --execute
+eq "admin may truncate" "$rc" 0
 done_testing

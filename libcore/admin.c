@@ -1,0 +1,175 @@
+/* admin.c - see admin.h */
+#define _POSIX_C_SOURCE 200809L
+#include "admin.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "timespec.h"
+
+static void nap(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int krt_admin_delete_records(struct krt_conn *conn, struct krt_tplist *l, struct krt_error *err)
+{
+    if (l->n == 0)
+        return 0;
+    rd_kafka_topic_partition_list_t *pl = rd_kafka_topic_partition_list_new((int)l->n);
+    for (size_t i = 0; i < l->n; i++)
+        rd_kafka_topic_partition_list_add(pl, l->v[i].topic, l->v[i].partition)->offset =
+            l->v[i].offset;
+    rd_kafka_DeleteRecords_t *dr = rd_kafka_DeleteRecords_new(pl);
+    rd_kafka_topic_partition_list_destroy(pl);
+    rd_kafka_AdminOptions_t *o = krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_DELETERECORDS, err);
+    if (!o) {
+        rd_kafka_DeleteRecords_destroy(dr);
+        return -1;
+    }
+    rd_kafka_DeleteRecords(conn->rk, &dr, 1, o, conn->q);
+    rd_kafka_DeleteRecords_destroy(dr);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_event_t *ev =
+        krt_conn_wait_admin(conn, RD_KAFKA_EVENT_DELETERECORDS_RESULT, "cannot delete records", err);
+    if (!ev)
+        return -1;
+    const rd_kafka_topic_partition_list_t *r =
+        rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev));
+    int failed = 0, first = -1;
+    for (int i = 0; r && i < r->cnt; i++) {
+        struct krt_tp *tp = krt_tplist_find(l, r->elems[i].topic, r->elems[i].partition);
+        if (!tp)
+            continue;
+        tp->err = r->elems[i].err;
+        if (!tp->err)
+            tp->offset = r->elems[i].offset;
+        if (tp->err && first < 0)
+            first = i;
+        failed += tp->err != 0;
+    }
+    int rc = 0;
+    if (failed) {
+        rc = krt_error_kafka(err, r->elems[first].err, "cannot delete records of '%s' partition %d",
+                             r->elems[first].topic, r->elems[first].partition);
+        if ((size_t)failed < l->n) {
+            err->code = KRT_ERR_PARTIAL;
+            krt_error_prefix(err, "%d of %zu partitions failed", failed, l->n);
+        }
+    }
+    rd_kafka_event_destroy(ev);
+    return rc;
+}
+
+static int topic_state(struct krt_conn *conn, const char *topic, int *nparts, int *nleaders,
+                       struct krt_error *err)
+{
+    struct krt_metadata md;
+    if (krt_meta_fetch(conn, &md, err))
+        return -1;
+    const struct krt_topic *t = krt_meta_topic(&md, topic);
+    *nparts = t && !t->err ? t->nparts : 0;
+    *nleaders = 0;
+    for (int i = 0; t && i < t->nparts; i++)
+        *nleaders += t->parts[i].leader >= 0;
+    krt_meta_free(&md);
+    return 0;
+}
+
+int krt_admin_delete_topic(struct krt_conn *conn, const char *topic, int wait_ms,
+                           struct krt_error *err)
+{
+    rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
+    rd_kafka_AdminOptions_t *o = krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_DELETETOPICS, err);
+    if (!o) {
+        rd_kafka_DeleteTopic_destroy(dt);
+        return -1;
+    }
+    rd_kafka_DeleteTopics(conn->rk, &dt, 1, o, conn->q);
+    rd_kafka_DeleteTopic_destroy(dt);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_event_t *ev =
+        krt_conn_wait_admin(conn, RD_KAFKA_EVENT_DELETETOPICS_RESULT, "cannot delete topic", err);
+    if (!ev)
+        return -1;
+    size_t n = 0;
+    const rd_kafka_topic_result_t **tr =
+        rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+    int rc = 0;
+    if (n == 1 && rd_kafka_topic_result_error(tr[0]))
+        rc = krt_error_kafka(err, rd_kafka_topic_result_error(tr[0]), "cannot delete topic '%s'",
+                             topic);
+    rd_kafka_event_destroy(ev);
+    if (rc)
+        return -1;
+    int64_t deadline = krt_now_ms() + wait_ms;
+    for (;;) {
+        int np, nl;
+        if (topic_state(conn, topic, &np, &nl, err))
+            return -1;
+        if (np == 0)
+            return 0;
+        if (krt_now_ms() > deadline)
+            return krt_error_set(err, KRT_ERR_KAFKA,
+                                 "topic '%s' still listed %d ms after its deletion", topic, wait_ms);
+        nap(200);
+    }
+}
+
+int krt_admin_create_topic(struct krt_conn *conn, const char *topic, int partitions, int rf,
+                           const struct krt_props *configs, int wait_ms, struct krt_error *err)
+{
+    int64_t deadline = krt_now_ms() + wait_ms;
+    char errstr[512];
+    for (;;) {
+        rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, rf, errstr, sizeof(errstr));
+        if (!nt)
+            return krt_error_set(err, KRT_ERR_INPUT, "cannot create topic '%s': %s", topic, errstr);
+        for (size_t i = 0; configs && i < configs->n; i++)
+            rd_kafka_NewTopic_set_config(nt, configs->items[i].key, configs->items[i].value);
+        rd_kafka_AdminOptions_t *o =
+            krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_CREATETOPICS, err);
+        if (!o) {
+            rd_kafka_NewTopic_destroy(nt);
+            return -1;
+        }
+        rd_kafka_CreateTopics(conn->rk, &nt, 1, o, conn->q);
+        rd_kafka_NewTopic_destroy(nt);
+        rd_kafka_AdminOptions_destroy(o);
+        rd_kafka_event_t *ev = krt_conn_wait_admin(conn, RD_KAFKA_EVENT_CREATETOPICS_RESULT,
+                                                   "cannot create topic", err);
+        if (!ev)
+            return -1;
+        size_t n = 0;
+        const rd_kafka_topic_result_t **tr =
+            rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+        rd_kafka_resp_err_t e = n == 1 ? rd_kafka_topic_result_error(tr[0]) : 0;
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s",
+                 n == 1 && rd_kafka_topic_result_error_string(tr[0])
+                     ? rd_kafka_topic_result_error_string(tr[0])
+                     : "");
+        rd_kafka_event_destroy(ev);
+        if (!e)
+            break;
+        /* the old topic may still be on its way out */
+        if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS || krt_now_ms() > deadline)
+            return krt_error_kafka(err, e, "cannot create topic '%s'%s%s", topic,
+                                   msg[0] ? ": " : "", msg);
+        nap(500);
+    }
+    for (;;) {
+        int np, nl;
+        if (topic_state(conn, topic, &np, &nl, err))
+            return -1;
+        if (np == partitions && nl == partitions)
+            return 0;
+        if (krt_now_ms() > deadline)
+            return krt_error_set(err, KRT_ERR_KAFKA,
+                                 "topic '%s' created but %d of %d partitions have a leader", topic,
+                                 nl, partitions);
+        nap(200);
+    }
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# krt-truncate against the real cluster: what remains is read back with kcat;
+# kafka-delete-records on a twin topic gives the same log starts; a compacted
+# topic is recreated with the configs kafka-configs reports; drift, guards
+# and groups.
+. "$(dirname "$0")/../lib.sh"
+need_cluster
+produce="$build/tests/produce"
+x=$$-$RANDOM
+T=krt-test-tr-$x TW=krt-test-trtwin-$x
+create_topic "$T" 3 3
+create_topic "$TW" 3 3
+base=$(($(date +%s) * 1000 - 3600000))
+for t in "$T" "$TW"; do
+    for p in 0 1 2; do for i in $(seq 0 9); do printf '%d\t%d\tk%d\tv%d\n' $p $((base + i * 60000)) $i $i; done; done \
+        | "$produce" "$B" "$t" || bail "produce failed"
+done
+remaining() { kcat -b "$B" -C -t "$1" -p "$2" -o beginning -e -q -f '%o:%k:%s\n' 2>/dev/null | paste -sd' ' -; }
+kdr() { # kafka-delete-records on the twin: kdr PARTITION OFFSET
+    printf '{"partitions":[{"topic":"%s","partition":%d,"offset":%d}],"version":1}\n' "$TW" "$1" "$2" >"$tmp/del.json"
+    kcli kafka-delete-records --bootstrap-server "$B" --offset-json-file "$tmp/del.json" >/dev/null 2>&1 || bail "kafka-delete-records failed"
+}
+
+run krt truncate --topic "$T" --json
+eq "dry run exits 0" "$rc" 0
+eq "dry run plans 30 records" "$(jq -r '.records_removed' "$tmp/out")" 30
+eq "dry run changed nothing" "$(kcat_offset "$T" 0 -2) $(kcat_offset "$T" 1 -2) $(kcat_offset "$T" 2 -2)" "0 0 0"
+run krt truncate --topic "$T"
+contains "dry run says so" "$out" "Dry run: nothing changed"
+
+# before an offset
+run krt truncate --topic "$T:0" --before-offset 4 --execute --json
+eq "--before-offset exits 0" "$rc" 0
+eq "--before-offset: log start after" "$(jq -r '.topics[0].partitions[0].log_start_after' "$tmp/out")" 4
+eq "--before-offset: kcat reads exactly offsets 4..9" "$(remaining "$T" 0)" "4:k4:v4 5:k5:v5 6:k6:v6 7:k7:v7 8:k8:v8 9:k9:v9"
+kdr 0 4
+eq "--before-offset: kafka-delete-records on the twin gives the same log start" "$(kcat_offset "$T" 0 -2)" "$(kcat_offset "$TW" 0 -2)"
+# before a time: records at minutes 0..6 go (7 records), 7..9 stay
+at=$(date -u -d "@$(((base + 390000) / 1000))" +%Y-%m-%dT%H:%M:%S.%3NZ)
+run krt truncate --topic "$T:1" --before-datetime "$at" --execute --json
+eq "--before-datetime exits 0" "$rc" 0
+eq "--before-datetime: kcat reads exactly offsets 7..9" "$(remaining "$T" 1)" "7:k7:v7 8:k8:v8 9:k9:v9"
+kdr 1 7
+eq "--before-datetime: same log start as kafka-delete-records" "$(kcat_offset "$T" 1 -2)" "$(kcat_offset "$TW" 1 -2)"
+# everything
+run krt truncate --topic "$T:2" --execute --json
+eq "all: exits 0" "$rc" 0
+eq "all: 10 records removed" "$(jq -r '.records_removed' "$tmp/out")" 10
+eq "all: kcat reads nothing" "$(remaining "$T" 2)" ""
+kdr 2 -1
+eq "all: same log start as kafka-delete-records (-1)" "$(kcat_offset "$T" 2 -2)" "$(kcat_offset "$TW" 2 -2)"
+eq "untouched partitions stay: partition 0" "$(kcat_offset "$T" 0 -2)" 4
+run krt truncate --topic "$T:0" --before-offset 99 --json
+eq "an offset past the end is clamped to the high watermark" "$(jq -r '.topics[0].partitions[0] | "\(.new_log_start_offset) \(.clamped)"' "$tmp/out")" "10 true"
+run krt truncate --topic "$T:0" --before-offset 2 --json
+eq "an offset below the log start removes nothing" "$(jq -r '.records_removed' "$tmp/out")" 0
+
+# --- a compacted topic with non-default configs
+C=krt-test-compact-$x
+create_topic "$C" 2 2 --config cleanup.policy=compact --config min.cleanable.dirty.ratio=0.3 \
+    --config segment.ms=600000 --config max.message.bytes=200000 --config min.insync.replicas=2
+for i in $(seq 1 6); do echo "k$i:v$i"; done | kcat -P -b "$B" -t "$C" -K:
+# kafka-configs prints "  key=value sensitive=... synonyms={...}" per topic config
+cfgs() { kcli kafka-configs --bootstrap-server "$B" --describe --entity-type topics --entity-name "$C" 2>/dev/null \
+    | awk '/^  [a-z.]+=/ { print $1 }' | sort; }
+before_cfg=$(cfgs)
+eq "kafka-configs lists the 5 topic configs" "$(echo "$before_cfg" | wc -l)" 5
+hw_before=$(($(kcat_offset "$C" 0 -1) + $(kcat_offset "$C" 1 -1)))
+run krt truncate --topic "$C" --execute
+eq "compacted without --recreate: refused (4)" "$rc" 4
+contains "compacted: the refusal names --recreate" "$err" "add --recreate"
+eq "compacted: untouched" "$(($(kcat_offset "$C" 0 -1) + $(kcat_offset "$C" 1 -1)))" "$hw_before"
+run krt truncate --topic "$C:0" --recreate
+eq "--recreate on some partitions is a usage error" "$rc" 2
+run krt truncate --topic "$C" --recreate --execute --json
+eq "--recreate exits 0" "$rc" 0
+eq "--recreate: kafka-configs shows the same configs" "$(cfgs)" "$before_cfg"
+contains "--recreate: those include the compaction policy" "$before_cfg" "cleanup.policy=compact"
+eq "--recreate: same partition count and RF (kafka-topics)" \
+    "$(kcli kafka-topics --bootstrap-server "$B" --describe --topic "$C" 2>/dev/null | awk '/PartitionCount/ { print $6, $8 }')" "2 2"
+eq "--recreate: the topic is empty" "$(kcat_offset "$C" 0 -1) $(kcat_offset "$C" 1 -1)" "0 0"
+run krt truncate --topic "$C" --recreate
+contains "--recreate plan lists the configs" "$out" "min.cleanable.dirty.ratio=0.3"
+
+# --- reviewed plan = executed plan, and drift
+D=krt-test-drift-$x
+create_topic "$D" 3 3
+seq 1 30 | kcat -P -b "$B" -t "$D"
+run krt truncate --topic "$D" --plan-out "$tmp/plan.json"
+check "plan written" test -s "$tmp/plan.json"
+planned=$(jq -r '[.topics[0].partitions[].new_log_start_offset] | join(",")' "$tmp/plan.json")
+seq 31 36 | kcat -P -b "$B" -t "$D" -p 0   # written after the plan: kept
+run krt truncate --plan "$tmp/plan.json" --execute --json
+eq "--plan executes" "$rc" 0
+eq "--plan: exactly the planned log starts" "$(kcat_offset "$D" 0 -2),$(kcat_offset "$D" 1 -2),$(kcat_offset "$D" 2 -2)" "$planned"
+eq "--plan: records written since are kept" "$(remaining "$D" 0 | wc -w)" 6
+contains "--plan: and reported" "$(jq -r '.notes | join(" ")' "$tmp/out")" "written since the plan are kept"
+E=krt-test-drift2-$x
+create_topic "$E" 3 3
+seq 1 30 | kcat -P -b "$B" -t "$E"
+run krt truncate --topic "$E" --plan-out "$tmp/plan2.json"
+kcli kafka-topics --bootstrap-server "$B" --delete --topic "$E" >/dev/null 2>&1
+for _ in $(seq 1 30); do kcli kafka-topics --bootstrap-server "$B" --create --topic "$E" --partitions 2 --replication-factor 3 >/dev/null 2>&1 && break; sleep 1; done
+seq 1 8 | kcat -P -b "$B" -t "$E"
+hw_e="$(kcat_offset "$E" 0 -1) $(kcat_offset "$E" 1 -1)"
+run krt truncate --plan "$tmp/plan2.json" --execute
+eq "drift: refused (4)" "$rc" 4
+contains "drift: says what drifted" "$err" "has 2 partitions, the plan was made for 3"
+eq "drift: nothing changed" "$(kcat_offset "$E" 0 -2) $(kcat_offset "$E" 1 -2) / $(kcat_offset "$E" 0 -1) $(kcat_offset "$E" 1 -1)" "0 0 / $hw_e"
+
+# --- guards
+run krt truncate --topic __consumer_offsets --execute
+eq "internal topic refused (4)" "$rc" 4
+contains "internal topic named" "$err" "refusing to truncate internal topic '__consumer_offsets'"
+P=prod-orders-$x
+create_topic "$P" 1 3
+echo x | kcat -P -b "$B" -t "$P"
+printf '# protected\nprod-*\nledger\n' >"$tmp/protect"
+run krt truncate --topic "$P" --protect "$tmp/protect" --execute
+eq "protected by prefix* refused (4)" "$rc" 4
+contains "the pattern is named" "$err" "protected by 'prod-*'"
+KRT_PROTECT_FILE="$tmp/protect" run krt truncate --topic "$P" --execute
+eq "KRT_PROTECT_FILE is the default protect list" "$rc" 4
+eq "protected topic untouched" "$(kcat_offset "$P" 0 -2)" 0
+run krt truncate --topic "$P" --protect "$tmp/nope" --execute
+eq "a missing protect file is an error (2), not an empty list" "$rc" 2
+
+# --- groups follow, and an active group is refused before any record goes
+R=krt-test-trg-$x G=g-tr-$x GA=g-tr-active-$x
+create_topic "$R" 2 3
+seq 1 20 | kcat -P -b "$B" -t "$R"
+kcli kafka-consumer-groups --bootstrap-server "$B" --group "$G" --topic "$R" --reset-offsets --to-earliest --execute >/dev/null 2>&1
+kcli kafka-consumer-groups --bootstrap-server "$B" --group "$GA" --topic "$R" --reset-offsets --to-earliest --execute >/dev/null 2>&1
+kcat -b "$B" -G "$GA" -X client.id=krt-truncate-consumer -X enable.auto.commit=false -q "$R" >/dev/null 2>&1 &
+consumer=$!
+for _ in $(seq 1 60); do
+    [[ $(kcli kafka-consumer-groups --bootstrap-server "$B" --describe --group "$GA" --members 2>/dev/null | grep -c krt-truncate-consumer) -ge 1 ]] && break
+    sleep 0.5
+done
+hw_r="$(kcat_offset "$R" 0 -1) $(kcat_offset "$R" 1 -1)"
+run krt truncate --topic "$R" --reset-group "$GA" --execute --undo-file "$tmp/undo-a.json"
+eq "--reset-group with a running consumer: refused (4)" "$rc" 4
+contains "the member is named" "$err" "krt-truncate-consumer"
+eq "refused before any record was deleted" "$(kcat_offset "$R" 0 -2) $(kcat_offset "$R" 1 -2)" "0 0"
+kill "$consumer"; wait "$consumer" 2>/dev/null
+run krt truncate --topic "$R" --reset-group "$G" --execute --undo-file "$tmp/undo-g.json" --json
+eq "--reset-group exits 0" "$rc" 0
+eq "the group follows to the new log start (kafka-consumer-groups)" \
+    "$(kcli kafka-consumer-groups --bootstrap-server "$B" --describe --group "$G" 2>/dev/null | awk -v t="$R" '$2 == t { print $4 }' | sort | paste -sd' ' -)" \
+    "$(echo "$hw_r" | tr ' ' '\n' | sort | paste -sd' ' -)"
+eq "the undo file holds the offsets from before" "$(jq -r '[.groups[0].partitions[].offset] | join(",")' "$tmp/undo-g.json")" "0,0"
+
+# --- bad input
+run krt truncate --topic "nope-$x" --execute
+eq "unknown topic exits 2" "$rc" 2
+contains "unknown topic named" "$err" "unknown topic 'nope-$x'"
+run krt truncate --topic "$T" --before-datetime yesterday --execute
+eq "malformed time exits 2" "$rc" 2
+run krt truncate --topic "$T" --before-offset -1 --execute
+eq "negative offset exits 2" "$rc" 2
+run krt truncate --topic "$T" --before-offset 1 --before-datetime 2024-01-01T00:00:00Z
+eq "two modes exit 2" "$rc" 2
+run krt truncate --execute
+eq "no topic exits 2" "$rc" 2
+run krt truncate --plan "$tmp/nope.json" --execute
+eq "a missing plan exits 2" "$rc" 2
+
+for t in "$T" "$TW" "$C" "$D" "$E" "$P" "$R"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done
+done_testing

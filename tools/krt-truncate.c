@@ -1,0 +1,241 @@
+/* krt-truncate - clear topic data for an application reset, with a reviewed
+ * plan, guards, and consumer groups that follow. */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "error.h"
+#include "json_out.h"
+#include "meta.h"
+#include "opts.h"
+#include "rewind.h"
+#include "timespec.h"
+#include "truncate.h"
+
+static const char usage[] =
+    "usage: krt-truncate [OPTIONS] --topic TOPIC[:P,...]... [--before-offset N | --before-datetime "
+    "DATETIME] [--recreate] [--reset-group GROUP]... [--execute]\n"
+    "\n"
+    "Delete the records of topics (all of them, or those before an offset or a time),\n"
+    "with DeleteRecords batched per broker. A topic whose cleanup.policy has no\n"
+    "'delete' (compacted) is deleted and recreated with its configuration, with\n"
+    "--recreate. Dry run by default.\n"
+    "\n"
+    "  -t, --topic TOPIC[:P,...]     topic, or some partitions (0,2,5-7); repeatable\n"
+    "      --before-offset N         delete the records before offset N\n"
+    "      --before-datetime DATETIME  delete the records older than an ISO-8601 time\n"
+    "      --timezone ZONE           zone for a --before-datetime written without one\n"
+    "      --recreate                delete and recreate compacted topics (same partitions,\n"
+    "                                replication factor and topic configs)\n"
+    "      --plan-out FILE           write the plan (JSON)\n"
+    "      --plan FILE               execute exactly this plan; refused if the cluster drifted\n"
+    "      --protect FILE            protected topics: names and prefix* patterns, one per\n"
+    "                                line (default: $KRT_PROTECT_FILE)\n"
+    "      --reset-group GROUP       move this group to the new log start afterwards, with\n"
+    "                                krt-rewind's safety (repeatable)\n"
+    "      --undo-file FILE          undo file for --reset-group\n"
+    "  -y, --yes                     do not ask for the topic name on a terminal\n" KRT_EXEC_USAGE
+    "\n" KRT_COMMON_USAGE
+    "\n"
+    "Exit codes: 0 ok, 2 usage or bad input, 3 Kafka error (not authorized), 4 refused\n"
+    "(internal, protected or compacted topic, drifted plan, active group), 5 partial failure.\n";
+
+enum {
+    OPT_BEFORE_OFFSET = KRT_OPT_TOOL_BASE,
+    OPT_BEFORE_DATETIME,
+    OPT_TIMEZONE,
+    OPT_RECREATE,
+    OPT_PLAN_OUT,
+    OPT_PLAN,
+    OPT_PROTECT,
+    OPT_RESET_GROUP,
+    OPT_UNDO_FILE
+};
+
+/* On a terminal, the operator types each topic name before data goes. */
+static int confirm(const struct krt_trunc_plan *p, struct krt_error *err)
+{
+    char line[512];
+    for (int i = 0; i < p->ntopics; i++) {
+        fprintf(stderr, "Type the topic name '%s' to delete its records: ", p->topics[i].name);
+        fflush(stderr);
+        if (!fgets(line, sizeof(line), stdin))
+            return krt_error_set(err, KRT_ERR_REFUSED, "not confirmed: nothing changed");
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strcmp(line, p->topics[i].name))
+            return krt_error_set(err, KRT_ERR_REFUSED,
+                                 "'%s' is not '%s': nothing changed", line, p->topics[i].name);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        KRT_COMMON_LONGOPTS,
+        KRT_EXEC_LONGOPTS,
+        {"topic", required_argument, NULL, 't'},
+        {"before-offset", required_argument, NULL, OPT_BEFORE_OFFSET},
+        {"before-datetime", required_argument, NULL, OPT_BEFORE_DATETIME},
+        {"timezone", required_argument, NULL, OPT_TIMEZONE},
+        {"recreate", no_argument, NULL, OPT_RECREATE},
+        {"plan-out", required_argument, NULL, OPT_PLAN_OUT},
+        {"plan", required_argument, NULL, OPT_PLAN},
+        {"protect", required_argument, NULL, OPT_PROTECT},
+        {"reset-group", required_argument, NULL, OPT_RESET_GROUP},
+        {"undo-file", required_argument, NULL, OPT_UNDO_FILE},
+        {"yes", no_argument, NULL, 'y'},
+        {0},
+    };
+    struct krt_common c;
+    struct krt_error err;
+    struct krt_selection sel = {0};
+    struct krt_protect protect = {0};
+    struct krt_trunc_plan plan = {0};
+    struct krt_rewind_plan gplan = {0};
+    struct krt_conn conn = {0};
+    const char **groups = calloc((size_t)argc + 1, sizeof(*groups));
+    const char *before_dt = NULL, *tz = NULL, *plan_out = NULL, *plan_in = NULL, *undo = NULL;
+    const char *protect_path = getenv("KRT_PROTECT_FILE");
+    enum krt_trunc_mode mode = KRT_TRUNC_ALL;
+    int64_t value = 0;
+    int ngroups = 0, opt, rc = KRT_EXIT_OK, nmodes = 0;
+    bool recreate = false, yes = false;
+
+    krt_error_clear(&err);
+    krt_common_init(&c, "krt-truncate");
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, KRT_COMMON_SHORTOPTS "t:y", longopts, NULL)) != -1) {
+        int bad = 0;
+        switch (opt) {
+        case 't':
+            bad = krt_selection_add(&sel, optarg, &err);
+            break;
+        case OPT_BEFORE_OFFSET:
+            mode = KRT_TRUNC_BEFORE_OFFSET;
+            nmodes++;
+            if (krt_parse_int64(optarg, &value))
+                bad = krt_error_set(&err, KRT_ERR_USAGE,
+                                    "--before-offset needs an offset >= 0, got '%s'", optarg);
+            break;
+        case OPT_BEFORE_DATETIME:
+            mode = KRT_TRUNC_BEFORE_TIME;
+            nmodes++;
+            before_dt = optarg;
+            break;
+        case OPT_TIMEZONE:
+            tz = optarg;
+            break;
+        case OPT_RECREATE:
+            recreate = true;
+            break;
+        case OPT_PLAN_OUT:
+            plan_out = optarg;
+            break;
+        case OPT_PLAN:
+            plan_in = optarg;
+            break;
+        case OPT_PROTECT:
+            protect_path = optarg;
+            break;
+        case OPT_RESET_GROUP:
+            groups[ngroups++] = optarg;
+            break;
+        case OPT_UNDO_FILE:
+            undo = optarg;
+            break;
+        case 'y':
+            yes = true;
+            break;
+        case '?':
+            bad = krt_unknown_option(argv, &err);
+            break;
+        default:
+            bad = krt_common_option(&c, opt, optarg, &err) <= 0;
+        }
+        if (bad)
+            goto usage;
+    }
+    switch (krt_common_after(&c, usage, argc, argv, &err)) {
+    case 1:
+        goto out;
+    case -1:
+        goto usage;
+    }
+    if (nmodes > 1) {
+        krt_error_set(&err, KRT_ERR_USAGE, "--before-offset and --before-datetime exclude each other");
+        goto usage;
+    }
+    if (before_dt && krt_time_parse(before_dt, tz, &value, &err))
+        goto usage;
+    if (plan_in && (sel.n || nmodes || recreate)) {
+        krt_error_set(&err, KRT_ERR_USAGE, "--plan carries the topics and the mode: no --topic, "
+                                           "--before-* or --recreate with it");
+        goto usage;
+    }
+    if (!plan_in && !sel.n) {
+        krt_error_set(&err, KRT_ERR_USAGE, "name the topics to truncate with --topic");
+        goto usage;
+    }
+    if (protect_path && *protect_path && krt_protect_load(protect_path, &protect, &err))
+        goto usage;
+
+    if (krt_conn_open(&conn, &c, KRT_CONN_ADMIN, NULL, &err))
+        goto fail;
+    krt_conn_trap_signals(&conn);
+    if (plan_in) {
+        if (krt_trunc_plan_read(plan_in, &plan, &err))
+            goto usage;
+        if (krt_trunc_check_drift(&conn, &plan, &protect, &err))
+            goto fail;
+    } else if (krt_trunc_plan_build(&conn, &sel, mode, value, recreate, &protect, &plan, &err)) {
+        goto fail;
+    }
+    if (plan_out && krt_json_write_file(plan_out, krt_trunc_plan_json(&plan), 0, &err))
+        goto fail;
+    if (ngroups && krt_trunc_groups_plan(&conn, &plan, groups, ngroups, &gplan, &err))
+        goto fail;
+    if (c.execute) {
+        /* every refusal comes before the first record is deleted */
+        if (ngroups && krt_rewind_guard(&conn, &gplan, 0, &err))
+            goto fail;
+        if (!yes && isatty(STDIN_FILENO) && confirm(&plan, &err))
+            goto fail;
+        if (ngroups && krt_rewind_write_undo(&gplan, undo, &err))
+            goto fail;
+        if (krt_trunc_execute(&conn, &plan, &err))
+            goto fail;
+        if (ngroups && krt_rewind_apply(&conn, &gplan, &err))
+            goto fail;
+    }
+    if (c.json) {
+        json_t *doc = krt_trunc_plan_json(&plan);
+        json_object_set_new(doc, "groups", ngroups ? krt_rewind_plan_json(&gplan) : json_null());
+        krt_json_write(stdout, doc);
+    } else {
+        krt_trunc_plan_print(&plan, stdout);
+        if (ngroups) {
+            fputc('\n', stdout);
+            krt_rewind_plan_print(&gplan, stdout);
+        }
+    }
+    goto out;
+usage:
+    rc = krt_usage_error(&c, &err);
+    goto out;
+fail:
+    rc = krt_tool_fail(&c, &err);
+out:
+    krt_conn_close(&conn);
+    krt_rewind_plan_free(&gplan);
+    krt_trunc_plan_free(&plan);
+    krt_protect_free(&protect);
+    krt_selection_free(&sel);
+    krt_common_free(&c);
+    free(groups);
+    return rc;
+}
