@@ -19,7 +19,7 @@ rate() { awk -v n="$n" -v ms="$1" 'BEGIN { printf "%.0f", n * 1000 / ms }'; }
 
 t0=$(date +%s%N)
 /usr/bin/time -f '%M' -o "$work/rss" build/tools/krt-resend --id bench-$$ --team b --topic "$S" \
-    --target "$S.krt" --execute -q >"$work/krt.log" 2>&1
+    --target "$S.krt" --execute -q >"$work/krt.log" 2>&1 || { cat "$work/krt.log" >&2; exit 1; }
 krt_ms=$((($(date +%s%N) - t0) / 1000000))
 
 t0=$(date +%s%N)

@@ -123,8 +123,11 @@ fail:
     return -1;
 }
 
-int krt_conn_open(struct krt_conn *conn, const struct krt_common *c, enum krt_conn_kind kind,
-                  const struct krt_props *extra, struct krt_error *err)
+int krt_conn_create(struct krt_conn *conn, const struct krt_common *c, enum krt_conn_kind kind,
+                    const struct krt_props *extra,
+                    void (*rebalance_cb)(rd_kafka_t *, rd_kafka_resp_err_t,
+                                         rd_kafka_topic_partition_list_t *, void *),
+                    struct krt_error *err)
 {
     *conn = (struct krt_conn){0};
     conn->common = c;
@@ -133,6 +136,8 @@ int krt_conn_open(struct krt_conn *conn, const struct krt_common *c, enum krt_co
     if (krt_conn_conf(c, kind, extra, &conf, err))
         return -1;
     rd_kafka_conf_set_opaque(conf, conn);
+    if (rebalance_cb && kind == KRT_CONN_CONSUMER)
+        rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     char errstr[512];
     rd_kafka_t *rk = rd_kafka_new(kind == KRT_CONN_PRODUCER ? RD_KAFKA_PRODUCER
                                                             : RD_KAFKA_CONSUMER,
@@ -143,6 +148,15 @@ int krt_conn_open(struct krt_conn *conn, const struct krt_common *c, enum krt_co
     }
     conn->rk = rk;
     conn->q = rd_kafka_queue_new(rk);
+    return 0;
+}
+
+int krt_conn_open(struct krt_conn *conn, const struct krt_common *c, enum krt_conn_kind kind,
+                  const struct krt_props *extra, struct krt_error *err)
+{
+    if (krt_conn_create(conn, c, kind, extra, NULL, err))
+        return -1;
+    rd_kafka_t *rk = conn->rk;
     /* Reachability check: one metadata round trip within the timeout. */
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, conn->timeout_ms);

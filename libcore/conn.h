@@ -33,6 +33,14 @@ struct krt_conn {
 int krt_conn_conf(const struct krt_common *c, enum krt_conn_kind kind,
                   const struct krt_props *extra, rd_kafka_conf_t **out, struct krt_error *err);
 
+/** @brief Create the client only (no round trip). @p rebalance_cb, when
+ *  not NULL, is set on a consumer. */
+int krt_conn_create(struct krt_conn *conn, const struct krt_common *c, enum krt_conn_kind kind,
+                    const struct krt_props *extra,
+                    void (*rebalance_cb)(rd_kafka_t *, rd_kafka_resp_err_t,
+                                         rd_kafka_topic_partition_list_t *, void *),
+                    struct krt_error *err);
+
 /** @brief Create the client and check that the cluster answers within the
  *  timeout; an unreachable cluster is a one-line error naming the bootstrap. */
 int krt_conn_open(struct krt_conn *conn, const struct krt_common *c, enum krt_conn_kind kind,

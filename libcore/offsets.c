@@ -4,6 +4,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "timespec.h"
 
 int krt_offsets_query(struct krt_conn *conn, const struct krt_metadata *md,
                       struct krt_tplist *l, struct krt_error *err)
@@ -81,8 +84,34 @@ out:
 
 static char *dupn(const char *s) { return s ? strdup(s) : NULL; }
 
+static bool coordinator_moving(int e)
+{
+    return e == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+           e == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+           e == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE;
+}
+
+static int describe_once(struct krt_conn *conn, const char *group, struct krt_group_desc *out,
+                         struct krt_error *err);
+
 int krt_group_describe(struct krt_conn *conn, const char *group, struct krt_group_desc *out,
                        struct krt_error *err)
+{
+    /* A group's coordinator may be loading (a fresh cluster, a moved
+     * partition of __consumer_offsets): ask again until the timeout. */
+    int64_t deadline = krt_now_ms() + conn->timeout_ms;
+    for (;;) {
+        int rc = describe_once(conn, group, out, err);
+        if (!rc || !coordinator_moving(err->kafka_err) || krt_now_ms() > deadline ||
+            krt_interrupted())
+            return rc;
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int describe_once(struct krt_conn *conn, const char *group, struct krt_group_desc *out,
+                         struct krt_error *err)
 {
     *out = (struct krt_group_desc){0};
     rd_kafka_AdminOptions_t *o =
@@ -170,14 +199,23 @@ static int take_parts(const rd_kafka_topic_partition_list_t *parts, struct krt_t
     return 0;
 }
 
-int krt_group_committed(struct krt_conn *conn, const char *group, struct krt_tplist *out,
+static int list_offsets(struct krt_conn *conn, const char *group,
+                        const struct krt_tplist *parts, struct krt_tplist *out,
                         struct krt_error *err)
 {
     rd_kafka_AdminOptions_t *o =
         krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, err);
     if (!o)
         return -1;
-    rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, NULL);
+    rd_kafka_topic_partition_list_t *pl = NULL;
+    if (parts) {
+        pl = rd_kafka_topic_partition_list_new((int)parts->n + 1);
+        for (size_t i = 0; i < parts->n; i++)
+            rd_kafka_topic_partition_list_add(pl, parts->v[i].topic, parts->v[i].partition);
+    }
+    rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, pl);
+    if (pl)
+        rd_kafka_topic_partition_list_destroy(pl);
     rd_kafka_ListConsumerGroupOffsets(conn->rk, &req, 1, o, conn->q);
     rd_kafka_ListConsumerGroupOffsets_destroy(req);
     rd_kafka_AdminOptions_destroy(o);
@@ -202,6 +240,30 @@ int krt_group_committed(struct krt_conn *conn, const char *group, struct krt_tpl
     }
     rd_kafka_event_destroy(ev);
     return rc;
+}
+
+int krt_group_committed(struct krt_conn *conn, const char *group, struct krt_tplist *out,
+                        struct krt_error *err)
+{
+    /* librdkafka 2.0.2 crashes when an OffsetFetch for all partitions meets
+     * "not coordinator" (a fresh cluster, a moving coordinator): describe the
+     * group first, which finds and waits for its coordinator */
+    struct krt_group_desc d;
+    if (krt_group_describe(conn, group, &d, err))
+        return -1;
+    krt_group_desc_free(&d);
+    return list_offsets(conn, group, NULL, out, err);
+}
+
+int krt_group_committed_for(struct krt_conn *conn, const char *group,
+                            const struct krt_tplist *parts, struct krt_tplist *out,
+                            struct krt_error *err)
+{
+    struct krt_group_desc d; /* see krt_group_committed() */
+    if (krt_group_describe(conn, group, &d, err))
+        return -1;
+    krt_group_desc_free(&d);
+    return list_offsets(conn, group, parts, out, err);
 }
 
 int krt_group_alter(struct krt_conn *conn, const char *group, struct krt_tplist *offsets,

@@ -58,6 +58,12 @@ void krt_group_desc_free(struct krt_group_desc *d);
 int krt_group_committed(struct krt_conn *conn, const char *group, struct krt_tplist *out,
                         struct krt_error *err);
 
+/** @brief The committed offsets of @p group for the partitions of @p parts
+ *  only (entries without a commit have offset -1). */
+int krt_group_committed_for(struct krt_conn *conn, const char *group,
+                            const struct krt_tplist *parts, struct krt_tplist *out,
+                            struct krt_error *err);
+
 /** @brief Commit @p offsets for @p group in one AlterConsumerGroupOffsets
  *  request (the metadata of each entry is committed with it). Per-partition
  *  failures are returned in each entry's err and as a KRT_ERR_PARTIAL error. */

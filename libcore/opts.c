@@ -99,6 +99,17 @@ int krt_unknown_option(char **argv, struct krt_error *err)
                          argv[optind - 1]);
 }
 
+int krt_tool_option(struct krt_common *c, int opt, const char *arg, char **argv,
+                    struct krt_error *err)
+{
+    if (opt == '?')
+        return krt_unknown_option(argv, err);
+    int r = krt_common_option(c, opt, arg, err);
+    if (r == 0)
+        return krt_error_set(err, KRT_ERR_INTERNAL, "option %d is not handled", opt);
+    return r < 0 ? -1 : 0;
+}
+
 void krt_common_free(struct krt_common *c) { krt_props_free(&c->x); }
 
 int krt_usage_error(const struct krt_common *c, const struct krt_error *err)

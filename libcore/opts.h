@@ -97,6 +97,12 @@ int krt_common_finish(struct krt_common *c, struct krt_error *err);
 int krt_common_after(struct krt_common *c, const char *usage, int argc, char **argv,
                      struct krt_error *err);
 
+/** @brief The default branch of a tool's option switch: getopt's '?' is a
+ *  usage error, anything else must be a shared option.
+ *  @returns 0 when handled, -1 with @p err set otherwise. */
+int krt_tool_option(struct krt_common *c, int opt, const char *arg, char **argv,
+                    struct krt_error *err);
+
 /** @brief The usage error for getopt's '?' (unknown option or missing value). */
 int krt_unknown_option(char **argv, struct krt_error *err);
 

@@ -394,7 +394,7 @@ int krt_resend_prepare(struct krt_conn *conn, struct krt_resend *rs, struct krt_
             goto out;
         }
     /* a request that started before: its recorded ranges, not new ones */
-    if (krt_group_committed(conn, rs->group, &committed, err))
+    if (krt_group_committed_for(conn, rs->group, &parts, &committed, err))
         goto out;
     int recorded = 0, done = 0;
     for (size_t i = 0; i < parts.n; i++) {
@@ -416,14 +416,6 @@ int krt_resend_prepare(struct krt_conn *conn, struct krt_resend *rs, struct krt_
             done += p->next >= p->end;
         }
     }
-    for (size_t i = 0; i < committed.n && !recorded; i++)
-        if (committed.v[i].metadata && !strncmp(committed.v[i].metadata, META_PREFIX,
-                                                 strlen(META_PREFIX))) {
-            krt_error_set(err, KRT_ERR_INPUT,
-                          "request id '%s' was used before with other parameters: choose a new id",
-                          r->id);
-            goto out;
-        }
     if (recorded && recorded != rs->nparts) {
         krt_error_set(err, KRT_ERR_INPUT,
                       "request id '%s' was used before with other partitions: choose a new id",
@@ -479,7 +471,7 @@ int krt_resend_prepare(struct krt_conn *conn, struct krt_resend *rs, struct krt_
         }
     }
     if (r->group) {
-        if (krt_group_committed(conn, r->group, &team, err))
+        if (krt_group_committed_for(conn, r->group, &parts, &team, err))
             goto out;
         for (int i = 0; i < rs->nparts; i++) {
             const struct krt_tp *c = krt_tplist_find(&team, r->source, rs->parts[i].partition);
@@ -914,11 +906,26 @@ static bool own_done(void)
 }
 
 /* Every partition of the request committed at its end, by whichever process. */
+static int request_parts(const struct krt_resend *rs, struct krt_tplist *l)
+{
+    for (int i = 0; i < rs->nparts; i++)
+        if (!krt_tplist_add(l, rs->req.source, rs->parts[i].partition, -1))
+            return -1;
+    krt_tplist_sort(l);
+    return 0;
+}
+
 static int all_done(struct krt_conn *admin, bool *done, struct krt_error *err)
 {
-    struct krt_tplist c = {0};
-    if (krt_group_committed(admin, R->rs->group, &c, err))
+    struct krt_tplist c = {0}, parts = {0};
+    int rc = request_parts(R->rs, &parts) ? krt_error_set(err, KRT_ERR_INTERNAL, "out of memory")
+                                          : krt_group_committed_for(admin, R->rs->group, &parts,
+                                                                    &c, err);
+    krt_tplist_free(&parts);
+    if (rc) {
+        krt_tplist_free(&c);
         return -1;
+    }
     *done = true;
     for (int i = 0; i < R->rs->nparts && *done; i++) {
         const struct krt_tp *tp = krt_tplist_find(&c, R->rs->req.source, R->rs->parts[i].partition);
@@ -959,29 +966,6 @@ static int register_request(struct krt_conn *admin, struct krt_resend *rs, struc
     return rc;
 }
 
-static rd_kafka_t *make_client(const struct krt_common *c, enum krt_conn_kind kind,
-                               struct krt_props *extra, struct krt_conn *holder,
-                               struct krt_error *err)
-{
-    rd_kafka_conf_t *conf;
-    if (krt_conn_conf(c, kind, extra, &conf, err))
-        return NULL;
-    *holder = (struct krt_conn){.common = c, .timeout_ms = c->timeout_ms};
-    rd_kafka_conf_set_opaque(conf, holder);
-    if (kind == KRT_CONN_CONSUMER)
-        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    char errstr[512];
-    rd_kafka_t *rk = rd_kafka_new(kind == KRT_CONN_PRODUCER ? RD_KAFKA_PRODUCER
-                                                            : RD_KAFKA_CONSUMER,
-                                  conf, errstr, sizeof(errstr));
-    if (!rk) {
-        rd_kafka_conf_destroy(conf);
-        krt_error_set(err, KRT_ERR_USAGE, "cannot create Kafka client: %s", errstr);
-    }
-    holder->rk = rk;
-    return rk;
-}
-
 int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt_error *err)
 {
     rs->started_ms = krt_now_ms();
@@ -1010,11 +994,17 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
     }
     if (!rs->resumed) {
         /* a sibling process may have registered the request meanwhile: keep its record */
-        struct krt_tplist now = {0};
-        if (krt_group_committed(&admin, rs->group, &now, err))
-            goto out;
-        bool taken = now.n > 0;
+        struct krt_tplist now = {0}, parts = {0};
+        int qrc = request_parts(rs, &parts) ? krt_error_set(err, KRT_ERR_INTERNAL, "out of memory")
+                                            : krt_group_committed_for(&admin, rs->group, &parts,
+                                                                      &now, err);
+        bool taken = false;
+        for (size_t i = 0; !qrc && i < now.n; i++)
+            taken |= now.v[i].offset >= 0;
         krt_tplist_free(&now);
+        krt_tplist_free(&parts);
+        if (qrc)
+            goto out;
         if (!taken && register_request(&admin, rs, err))
             goto out;
     }
@@ -1052,11 +1042,14 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
     krt_props_add(&px, "transaction.timeout.ms", "15000", 0);
     krt_props_add(&px, "queue.buffering.max.kbytes", "32768", 0);
     krt_props_add(&px, "linger.ms", "20", 0);
-    run.consumer = make_client(c, KRT_CONN_CONSUMER, &cx, &chold, err);
-    run.producer = run.consumer ? make_client(c, KRT_CONN_PRODUCER, &px, &phold, err) : NULL;
+    int crc = krt_conn_create(&chold, c, KRT_CONN_CONSUMER, &cx, on_rebalance, err);
+    if (!crc)
+        crc = krt_conn_create(&phold, c, KRT_CONN_PRODUCER, &px, NULL, err);
     krt_props_free(&cx);
     krt_props_free(&px);
-    if (!run.consumer || !run.producer)
+    run.consumer = chold.rk;
+    run.producer = phold.rk;
+    if (crc)
         goto out;
     rd_kafka_error_t *e = rd_kafka_init_transactions(run.producer, 60000);
     if (e) {
@@ -1129,14 +1122,12 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
                 c->prog, run.queue_wait_ms, run.idle_polls);
 out:
     rs->finished_ms = krt_now_ms();
-    if (run.consumer) {
+    if (run.consumer)
         rd_kafka_consumer_close(run.consumer);
-        rd_kafka_destroy(run.consumer);
-    }
     if (run.cgmd)
         rd_kafka_consumer_group_metadata_destroy(run.cgmd);
-    if (run.producer)
-        rd_kafka_destroy(run.producer);
+    krt_conn_close(&chold);
+    krt_conn_close(&phold);
     krt_conn_close(&admin);
     free(run.idx);
     free(run.committed_next);

@@ -138,11 +138,8 @@ int main(int argc, char **argv)
                 bad = krt_error_set(&err, KRT_ERR_USAGE, "--count needs a number >= 1, not '%s'",
                                     optarg);
             break;
-        case '?':
-            bad = krt_unknown_option(argv, &err);
-            break;
         default:
-            bad = krt_common_option(&c, opt, optarg, &err) <= 0;
+            bad = krt_tool_option(&c, opt, optarg, argv, &err);
         }
         if (bad)
             goto usage;

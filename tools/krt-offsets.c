@@ -66,11 +66,8 @@ int main(int argc, char **argv)
         case OPT_TIMEZONE:
             tz = optarg;
             break;
-        case '?':
-            krt_unknown_option(argv, &err);
-            goto usage;
         default:
-            if (krt_common_option(&c, opt, optarg, &err) <= 0)
+            if (krt_tool_option(&c, opt, optarg, argv, &err))
                 goto usage;
         }
     }

@@ -178,8 +178,7 @@ int main(int argc, char **argv)
         }
         case OPT_MAX_RATE: bad = parse_rate(optarg, &r->max_rate, &err); break;
         case OPT_MAX_BYTES: bad = parse_rate(optarg, &r->max_bytes_rate, &err); break;
-        case '?': bad = krt_unknown_option(argv, &err); break;
-        default: bad = krt_common_option(&c, opt, optarg, &err) <= 0;
+        default: bad = krt_tool_option(&c, opt, optarg, argv, &err);
         }
         if (bad) {
             if (!err.msg[0])

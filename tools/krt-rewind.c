@@ -210,11 +210,8 @@ int main(int argc, char **argv)
         case OPT_ALLOW_NEW:
             scope.allow_new_group = true;
             break;
-        case '?':
-            bad = krt_unknown_option(argv, &err);
-            break;
         default:
-            bad = krt_common_option(&c, opt, optarg, &err) <= 0;
+            bad = krt_tool_option(&c, opt, optarg, argv, &err);
         }
         if (bad)
             goto usage;

@@ -151,11 +151,8 @@ int main(int argc, char **argv)
         case 'y':
             yes = true;
             break;
-        case '?':
-            bad = krt_unknown_option(argv, &err);
-            break;
         default:
-            bad = krt_common_option(&c, opt, optarg, &err) <= 0;
+            bad = krt_tool_option(&c, opt, optarg, argv, &err);
         }
         if (bad)
             goto usage;
