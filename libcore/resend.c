@@ -19,7 +19,7 @@
 #define META_PREFIX "krt-resend:v1:"
 #define TXN_MAX_RECORDS 100000
 #define TXN_MAX_MS 1000
-#define TXN_MAX_BYTES (24 << 20)
+#define TXN_MAX_BYTES (12 << 20)
 
 /* ---- request ------------------------------------------------------------------ */
 
@@ -1031,8 +1031,8 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
     krt_props_add(&cx, "isolation.level", "read_committed", 0);
     krt_props_add(&cx, "enable.partition.eof", "true", 0);
     krt_props_add(&cx, "auto.offset.reset", "earliest", 0);
-    krt_props_add(&cx, "queued.max.messages.kbytes", "16384", 0);
-    krt_props_add(&cx, "fetch.max.bytes", "16777216", 0);
+    krt_props_add(&cx, "queued.max.messages.kbytes", "12288", 0);
+    krt_props_add(&cx, "fetch.max.bytes", "12582912", 0);
     krt_props_add(&cx, "session.timeout.ms", "10000", 0);
     krt_props_add(&cx, "heartbeat.interval.ms", "1000", 0);
     /* static membership (KIP-345): a process restarted under the same instance
@@ -1040,7 +1040,7 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
     krt_props_add(&cx, "group.instance.id", rs->txn_id, 0);
     krt_props_add(&px, "transactional.id", rs->txn_id, 0);
     krt_props_add(&px, "transaction.timeout.ms", "15000", 0);
-    krt_props_add(&px, "queue.buffering.max.kbytes", "32768", 0);
+    krt_props_add(&px, "queue.buffering.max.kbytes", "24576", 0);
     krt_props_add(&px, "linger.ms", "20", 0);
     int crc = krt_conn_create(&chold, c, KRT_CONN_CONSUMER, &cx, on_rebalance, err);
     if (!crc)

@@ -676,8 +676,8 @@ void krt_rewind_plan_print(const struct krt_rewind_plan *p, FILE *f)
                     gp->group, gp->desc.nmembers);
     }
     if (p->executed)
-        fprintf(f, "Executed. Undo with: krt-rewind --group %s --from-file %s --execute\n",
-                p->ngroups ? p->groups[0].group : "?", p->undo_path ? p->undo_path : "?");
+        fprintf(f, "Executed. Undo with: krt-rewind --from-file %s --execute\n",
+                p->undo_path ? p->undo_path : "?");
     else
         fprintf(f, "Dry run: nothing changed. Add --execute to apply.\n");
 }
