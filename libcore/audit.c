@@ -351,16 +351,12 @@ static int check_groups(struct krt_conn *conn, const struct krt_audit_opts *o, s
         struct krt_tplist c = {0};
         if (!o->all_groups) {
             struct krt_group_desc d;
-            if (krt_group_describe(conn, ids[g], &d, err)) {
+            if (krt_group_state(conn, ids[g], &d, &c, err)) {
                 rc = -1;
                 break;
             }
             bool exists = d.exists;
             krt_group_desc_free(&d);
-            if (krt_group_committed(conn, ids[g], &c, err)) {
-                rc = -1;
-                break;
-            }
             if (!exists && c.n == 0) {
                 rc = krt_error_set(err, KRT_ERR_INPUT, "unknown consumer group '%s'", ids[g]);
                 break;

@@ -51,12 +51,10 @@ int krt_offreport_build(struct krt_conn *conn, const struct krt_selection *sel,
         return -1;
     if (group) {
         struct krt_group_desc gd;
-        if (krt_group_describe(conn, group, &gd, err))
+        if (krt_group_state(conn, group, &gd, &committed, err))
             goto out;
         bool exists = gd.exists;
         krt_group_desc_free(&gd);
-        if (krt_group_committed(conn, group, &committed, err))
-            goto out;
         if (!exists && committed.n == 0) {
             krt_error_set(err, KRT_ERR_INPUT, "unknown consumer group '%s'", group);
             goto out;

@@ -242,24 +242,36 @@ static int list_offsets(struct krt_conn *conn, const char *group,
     return rc;
 }
 
+int krt_group_state(struct krt_conn *conn, const char *group, struct krt_group_desc *desc,
+                    struct krt_tplist *out, struct krt_error *err)
+{
+    /* librdkafka 2.0.2 crashes when an OffsetFetch meets "not coordinator"
+     * (a fresh cluster, a moving coordinator): describe the group first,
+     * which finds and waits for its coordinator */
+    if (krt_group_describe(conn, group, desc, err))
+        return -1;
+    if (list_offsets(conn, group, NULL, out, err)) {
+        krt_group_desc_free(desc);
+        return -1;
+    }
+    return 0;
+}
+
 int krt_group_committed(struct krt_conn *conn, const char *group, struct krt_tplist *out,
                         struct krt_error *err)
 {
-    /* librdkafka 2.0.2 crashes when an OffsetFetch for all partitions meets
-     * "not coordinator" (a fresh cluster, a moving coordinator): describe the
-     * group first, which finds and waits for its coordinator */
     struct krt_group_desc d;
-    if (krt_group_describe(conn, group, &d, err))
+    if (krt_group_state(conn, group, &d, out, err))
         return -1;
     krt_group_desc_free(&d);
-    return list_offsets(conn, group, NULL, out, err);
+    return 0;
 }
 
 int krt_group_committed_for(struct krt_conn *conn, const char *group,
                             const struct krt_tplist *parts, struct krt_tplist *out,
                             struct krt_error *err)
 {
-    struct krt_group_desc d; /* see krt_group_committed() */
+    struct krt_group_desc d; /* see krt_group_state() */
     if (krt_group_describe(conn, group, &d, err))
         return -1;
     krt_group_desc_free(&d);

@@ -58,6 +58,12 @@ void krt_group_desc_free(struct krt_group_desc *d);
 int krt_group_committed(struct krt_conn *conn, const char *group, struct krt_tplist *out,
                         struct krt_error *err);
 
+/** @brief Describe @p group and list its committed offsets (every partition
+ *  it has one for), in that order: the describe finds and waits for the
+ *  group's coordinator. The caller frees @p desc. */
+int krt_group_state(struct krt_conn *conn, const char *group, struct krt_group_desc *desc,
+                    struct krt_tplist *out, struct krt_error *err);
+
 /** @brief The committed offsets of @p group for the partitions of @p parts
  *  only (entries without a commit have offset -1). */
 int krt_group_committed_for(struct krt_conn *conn, const char *group,

@@ -70,32 +70,15 @@ int krt_resend_bound_parse(const char *s, const char *tz, struct krt_resend_boun
             maxp = (int32_t)part;
         p = *end ? end + 1 : end;
     }
+    b->maxp = maxp;
     if (maxp < 0)
         return krt_error_set(err, KRT_ERR_INPUT, "empty range bound");
     return 0;
 }
 
-static int64_t bound_offset(const struct krt_resend_bound *b, int32_t p, int32_t maxp)
+static int64_t bound_offset(const struct krt_resend_bound *b, int32_t p)
 {
-    return b->has_offsets && p <= maxp ? b->offset[p] : -1;
-}
-
-static int32_t bound_maxp(const struct krt_resend_bound *b)
-{
-    /* the highest partition id written in the bound (offset array is padded with -1) */
-    int32_t m = -1;
-    if (!b->has_offsets || !b->text)
-        return -1;
-    for (const char *p = b->text; *p;) {
-        long part = strtol(p, NULL, 10);
-        if (part > m)
-            m = (int32_t)part;
-        p = strchr(p, ',');
-        if (!p)
-            break;
-        p++;
-    }
-    return m;
+    return b->has_offsets && p <= b->maxp ? b->offset[p] : -1;
 }
 
 int krt_resend_request_read(const char *path, struct krt_resend_request *r,
@@ -444,15 +427,14 @@ int krt_resend_prepare(struct krt_conn *conn, struct krt_resend *rs, struct krt_
                     rs->parts[i].end = o;
             }
         }
-        int32_t fmax = bound_maxp(&r->from), tmax = bound_maxp(&r->to);
         for (int i = 0; i < rs->nparts; i++) {
             struct krt_resend_part *p = &rs->parts[i];
             if (!r->from.has_time) {
-                int64_t o = bound_offset(&r->from, p->partition, fmax);
+                int64_t o = bound_offset(&r->from, p->partition);
                 p->start = o >= 0 ? o : lo[i];
             }
             if (!r->to.has_time) {
-                int64_t o = bound_offset(&r->to, p->partition, tmax);
+                int64_t o = bound_offset(&r->to, p->partition);
                 p->end = o >= 0 ? o : hi[i]; /* the open end: the high watermark now */
             }
             if (p->end < p->start) {

@@ -18,7 +18,8 @@ struct krt_resend_bound {
     bool has_time;
     int64_t time_ms;
     char *text;      /**< as given, for the request's fingerprint */
-    int64_t *offset; /**< per partition id (size nparts_src), -1 = not given */
+    int64_t *offset; /**< per partition id up to maxp, -1 = not given */
+    int32_t maxp;    /**< highest partition id given, -1 for none */
     bool has_offsets;
 };
 

@@ -384,12 +384,8 @@ static int check_landing(struct krt_conn *conn, struct krt_rewind_plan *p, struc
     for (int g = 0; g < p->ngroups; g++)
         total += p->groups[g].nrows;
     struct krt_peek *v = calloc(total + 1, sizeof(*v));
-    struct krt_plan_row **owner = calloc(total + 1, sizeof(*owner));
-    if (!v || !owner) {
-        free(v);
-        free(owner);
+    if (!v)
         return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-    }
     int nv = 0;
     for (int g = 0; g < p->ngroups; g++)
         for (size_t i = 0; i < p->groups[g].nrows; i++) {
@@ -403,7 +399,7 @@ static int check_landing(struct krt_conn *conn, struct krt_rewind_plan *p, struc
             v[nv] = (struct krt_peek){.topic = r->topic, .partition = r->partition,
                                       .from = from < r->log_start ? r->log_start : from,
                                       .to = to > r->high ? r->high : to};
-            owner[nv++] = r;
+            nv++;
         }
     int rc = krt_peek_read(conn->common, v, nv, err);
     for (int k = 0; !rc && k < nv; k++) {
@@ -447,7 +443,6 @@ static int check_landing(struct krt_conn *conn, struct krt_rewind_plan *p, struc
     }
     krt_peek_free(v, nv);
     free(v);
-    free(owner);
     return rc;
 }
 
@@ -461,8 +456,7 @@ static int build_group(struct krt_conn *conn, const struct krt_metadata *md, con
     int rc = -1;
     if (!(gp->group = strdup(group)))
         return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-    if (krt_group_describe(conn, group, &gp->desc, err) ||
-        krt_group_committed(conn, group, &committed, err))
+    if (krt_group_state(conn, group, &gp->desc, &committed, err))
         goto out;
     if (!gp->desc.exists && committed.n == 0 && !scope->allow_new_group) {
         krt_error_set(err, KRT_ERR_INPUT,
