@@ -1,46 +1,87 @@
 #!/usr/bin/env bash
-# Benchmark: copy RECORDS records of 1 KB in 6 partitions with
-#   krt-resend (no filter), kcat -C | kcat -P, kafka-console-consumer |
-#   kafka-console-producer, and report kafka-producer-perf-test's raw produce
-#   rate for the same size; all in one run on the same cluster. Peak RSS of
-#   krt-resend from /usr/bin/time.
-#   bench/resend.sh [RECORDS]        (default 1000000)
+# Benchmark: copy RECORDS records of 1 KB in 6 partitions (RF 3) with
+#   krt-resend (no filter) and kcat -C | kcat -P, ROUNDS times each, taking
+#   turns; then kafka-console-consumer | kafka-console-producer once, and
+#   kafka-producer-perf-test's raw produce rate for the same size; all in one
+#   run on the same cluster. Round 0 warms the brokers' JIT up for both copies
+#   (on a fresh cluster the first copy costs Kafka over twice the CPU of a
+#   later one); it is shown but left out of the medians. Reports every run, the medians, the ratios, the
+#   peak RSS of krt-resend (/usr/bin/time) and, on the bench's own cluster,
+#   the CPU seconds the Kafka nodes spent on each copy.
+#   bench/resend.sh [RECORDS] [ROUNDS]      (default 1000000 records, 3 rounds)
 . "$(dirname "$0")/lib.sh"
 n=${1:-1000000}
+rounds=${2:-3}
 S=bench-resend-$$
-kcli kafka-topics --bootstrap-server "$B" --create --topic "$S" --partitions 6 --replication-factor 3 >/dev/null 2>&1
-for t in kcat console perf; do
-    kcli kafka-topics --bootstrap-server "$B" --create --topic "$S.$t" --partitions 6 --replication-factor 3 >/dev/null 2>&1
-done
+newtopic() { kcli kafka-topics --bootstrap-server "$B" --create --topic "$1" --partitions 6 --replication-factor 3 >/dev/null 2>&1; }
+droptopic() { kcli kafka-topics --bootstrap-server "$B" --delete --topic "$1" >/dev/null 2>&1 || true; }
+newtopic "$S"
 echo "filling the source with $n records of 1 KB..."
 kcli kafka-producer-perf-test --topic "$S" --num-records "$n" --record-size 1024 --throughput -1 \
     --producer-props bootstrap.servers="$B" acks=all linger.ms=20 batch.size=262144 >"$work/fill.log" 2>&1
+# CPU seconds (user + system) of the Kafka nodes so far; empty on a foreign cluster
+broker_cpu() {
+    [[ -z ${KRT_BENCH_BOOTSTRAP:-} ]] || return 0
+    local t=0 f
+    for f in "$KRT_CLUSTER_DIR"/node-*/pid; do
+        t=$((t + $(awk '{ print $14 + $15 }' "/proc/$(cat "$f")/stat")))
+    done
+    echo "$t"
+}
+cpu_since() { [[ -z $1 ]] && echo "-" || awk -v a="$1" -v b="$(broker_cpu)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz }'; }
+# write earlier runs' dirty pages out now, not during the next contender's run
+settle() { sync; sleep 2; }
 rate() { awk -v n="$n" -v ms="$1" 'BEGIN { printf "%.0f", n * 1000 / ms }'; }
 
-t0=$(date +%s%N)
-/usr/bin/time -f '%M' -o "$work/rss" build/tools/krt-resend --id bench-$$ --team b --topic "$S" \
-    --target "$S.krt" --execute -q >"$work/krt.log" 2>&1 || { cat "$work/krt.log" >&2; exit 1; }
-krt_ms=$((($(date +%s%N) - t0) / 1000000))
+krt_ms=() kcat_ms=() lines=()
+for r in $(seq 0 "$rounds"); do
+    newtopic "$S.krt$r"
+    settle
+    c0=$(broker_cpu)
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%M %U %S' -o "$work/time" build/tools/krt-resend --id "bench-$$-$r" --team b \
+        --topic "$S" --target "$S.krt$r" --execute -q >"$work/krt.log" 2>&1 || { cat "$work/krt.log" >&2; exit 1; }
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    read -r rss ucpu scpu <"$work/time"
+    ((r == 0)) || krt_ms+=("$ms")
+    lines+=("$(printf '  round %d  krt-resend:        %6d ms  %7s records/s  peak RSS %3d MB  krt CPU %.1f s  Kafka CPU %s s' \
+        "$r" "$ms" "$(rate "$ms")" $((rss / 1024)) "$(awk -v u="$ucpu" -v s="$scpu" 'BEGIN { print u + s }')" "$(cpu_since "$c0")")")
+    droptopic "$S.krt$r"
 
-t0=$(date +%s%N)
-kcat -b "$B" -C -t "$S" -e -q -K'\t' -f '%k\t%s\n' | kcat -b "$B" -P -t "$S.kcat" -K'\t' -X linger.ms=20
-kcat_ms=$((($(date +%s%N) - t0) / 1000000))
+    newtopic "$S.kcat$r"
+    settle
+    c0=$(broker_cpu)
+    t0=$(date +%s%N)
+    kcat -b "$B" -C -t "$S" -e -q -K'\t' -f '%k\t%s\n' | kcat -b "$B" -P -t "$S.kcat$r" -K'\t' -X linger.ms=20
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    ((r == 0)) || kcat_ms+=("$ms")
+    lines+=("$(printf '  round %d  kcat -C | kcat -P: %6d ms  %7s records/s  Kafka CPU %s s' "$r" "$ms" "$(rate "$ms")" "$(cpu_since "$c0")")")
+    droptopic "$S.kcat$r"
+done
 
+newtopic "$S.console"
+settle
 t0=$(date +%s%N)
 timeout 1800 bash -c "'$repo/scripts/kafka-cluster' cli kafka-console-consumer --bootstrap-server '$B' --topic '$S' \
     --from-beginning --max-messages $n 2>/dev/null | '$repo/scripts/kafka-cluster' cli kafka-console-producer \
     --bootstrap-server '$B' --topic '$S.console' --producer-property linger.ms=20 >/dev/null 2>&1"
 console_ms=$((($(date +%s%N) - t0) / 1000000))
 
+newtopic "$S.perf"
+settle
 kcli kafka-producer-perf-test --topic "$S.perf" --num-records "$n" --record-size 1024 --throughput -1 \
     --producer-props bootstrap.servers="$B" acks=all linger.ms=20 batch.size=262144 >"$work/perf.log" 2>&1
-perf_rate=$(tail -1 "$work/perf.log" | awk '{ print $4 }')
+perf_rate=$(tail -1 "$work/perf.log" | awk '{ printf "%.0f", $4 }')
 
-echo "copy $n records of 1 KB in 6 partitions (RF 3):"
-echo "  krt-resend (transactional, exactly once):  ${krt_ms} ms  $(rate "$krt_ms") records/s  peak RSS $(($(cat "$work/rss") / 1024)) MB"
-echo "  kcat -C | kcat -P:                          ${kcat_ms} ms  $(rate "$kcat_ms") records/s"
-echo "  kafka-console-consumer | -producer:         ${console_ms} ms  $(rate "$console_ms") records/s"
-echo "  kafka-producer-perf-test (raw produce):     ${perf_rate} records/s"
-awk -v k="$krt_ms" -v c="$kcat_ms" -v n="$n" -v p="$perf_rate" 'BEGIN {
+k=$(printf '%s\n' "${krt_ms[@]}" | median)
+c=$(printf '%s\n' "${kcat_ms[@]}" | median)
+echo "copy $n records of 1 KB in 6 partitions (RF 3), $rounds rounds after a warm-up round 0:"
+printf '%s\n' "${lines[@]}"
+echo "medians:"
+echo "  krt-resend (transactional, exactly once):  ${k} ms  $(rate "$k") records/s"
+echo "  kcat -C | kcat -P:                          ${c} ms  $(rate "$c") records/s"
+echo "  kafka-console-consumer | -producer:         ${console_ms} ms  $(rate "$console_ms") records/s (one run)"
+echo "  kafka-producer-perf-test (raw produce):     ${perf_rate} records/s (one run)"
+awk -v k="$k" -v c="$c" -v n="$n" -v p="$perf_rate" 'BEGIN {
     printf "  krt-resend / kcat pipe: %.2fx; krt-resend / raw produce: %.2f\n", c / k, (n * 1000 / k) / p }'
-for t in "$S" "$S.krt" "$S.kcat" "$S.console" "$S.perf"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done
+for t in "$S" "$S.console" "$S.perf"; do droptopic "$t"; done

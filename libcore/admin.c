@@ -4,15 +4,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "timespec.h"
 
-static void nap(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 int krt_admin_delete_records(struct krt_conn *conn, struct krt_tplist *l, struct krt_error *err)
 {
@@ -114,7 +108,7 @@ int krt_admin_delete_topic(struct krt_conn *conn, const char *topic, int wait_ms
         if (krt_now_ms() > deadline)
             return krt_error_set(err, KRT_ERR_KAFKA,
                                  "topic '%s' still listed %d ms after its deletion", topic, wait_ms);
-        nap(200);
+        krt_sleep_ms(200);
     }
 }
 
@@ -158,7 +152,7 @@ int krt_admin_create_topic(struct krt_conn *conn, const char *topic, int partiti
         if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS || krt_now_ms() > deadline)
             return krt_error_kafka(err, e, "cannot create topic '%s'%s%s", topic,
                                    msg[0] ? ": " : "", msg);
-        nap(500);
+        krt_sleep_ms(500);
     }
     for (;;) {
         int np, nl;
@@ -170,6 +164,6 @@ int krt_admin_create_topic(struct krt_conn *conn, const char *topic, int partiti
             return krt_error_set(err, KRT_ERR_KAFKA,
                                  "topic '%s' created but %d of %d partitions have a leader", topic,
                                  nl, partitions);
-        nap(200);
+        krt_sleep_ms(200);
     }
 }

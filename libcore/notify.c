@@ -3,9 +3,9 @@
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "resend.h"
+#include "timespec.h"
 
 static size_t discard(void *p, size_t size, size_t n, void *u)
 {
@@ -47,10 +47,8 @@ int krt_notify_post(const char *url, json_t *doc, int timeout_ms, struct krt_err
             snprintf(why, sizeof(why), "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
         else
             snprintf(why, sizeof(why), "HTTP status %ld", status);
-        if (attempt < 3) {
-            struct timespec ts = {0, 250000000L * attempt}; /* 250 ms, then 500 ms */
-            nanosleep(&ts, NULL);
-        }
+        if (attempt < 3)
+            krt_sleep_ms(250 * attempt); /* 250 ms, then 500 ms */
     }
     if (rc)
         krt_error_set(err, KRT_ERR_KAFKA, "cannot notify '%s' after 3 attempts: %s", url,

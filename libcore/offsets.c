@@ -4,7 +4,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "timespec.h"
 
@@ -105,8 +104,7 @@ int krt_group_describe(struct krt_conn *conn, const char *group, struct krt_grou
         if (!rc || !coordinator_moving(err->kafka_err) || krt_now_ms() > deadline ||
             krt_interrupted())
             return rc;
-        struct timespec ts = {0, 200 * 1000000L};
-        nanosleep(&ts, NULL);
+        krt_sleep_ms(200);
     }
 }
 

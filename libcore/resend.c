@@ -17,9 +17,18 @@
 #include "timespec.h"
 
 #define META_PREFIX "krt-resend:v1:"
-#define TXN_MAX_RECORDS 100000
+/* a transaction ends after a second, or sooner at these sizes */
+#define TXN_MAX_RECORDS 1000000
 #define TXN_MAX_MS 1000
-#define TXN_MAX_BYTES (12 << 20)
+#define TXN_MAX_BYTES ((int64_t)256 << 20)
+/* memory: consumer prefetch (+ up to one fetch per broker in flight) and the
+ * producer queue; see "Memory" in docs/krt-resend.md */
+#define CONSUMER_QUEUE_KB 8192
+#define FETCH_MAX_BYTES 4194304
+#define PRODUCER_QUEUE_KB 16384
+#define QSTR_(x) #x
+#define QSTR(x) QSTR_(x)
+#define KICK_MIN_MS 20
 
 /* ---- request ------------------------------------------------------------------ */
 
@@ -494,6 +503,12 @@ struct run {
     struct krt_error *err;
     bool failed;
     int64_t queue_wait_ms, idle_polls;
+    rd_kafka_queue_t *cq;            /* the consumer's queue, to watch its length */
+    int64_t polled, polled_bytes;    /* for the average record size */
+    rd_kafka_queue_t *kq;            /* answers to the wake-up requests */
+    bool kick_inflight;
+    rd_kafka_topic_t *target;        /* held for the run: keeps its metadata */
+    int64_t last_kick, kicks;
 };
 static struct run *R;
 
@@ -887,6 +902,49 @@ static bool own_done(void)
     return true;
 }
 
+/* librdkafka 2.0.2 stops fetching once the consumer queue holds
+ * queued.max.messages.kbytes, and looks again only when the broker thread
+ * wakes: on I/O, on an operation for it, or after a second. A copy drains the
+ * queue much faster than a second, and would then idle for the rest of it.
+ * (librdkafka 2.1 made this delay fetch.queue.backoff.ms.) So while the queue
+ * is below its bound, a ListGroups request to every broker, sent through
+ * the consumer's own connections, wakes each broker thread, and it fetches
+ * again. One request at a time, at most one per KICK_MIN_MS. */
+static void kick_fetchers(void)
+{
+    if (R->kick_inflight) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(R->kq, 0);
+        if (!ev)
+            return;
+        rd_kafka_event_destroy(ev); /* the answer is not needed */
+        R->kick_inflight = false;
+    }
+    int64_t now = mono_ms();
+    if (now - R->last_kick < KICK_MIN_MS || R->polled == 0 || own_done())
+        return;
+    int64_t avg = R->polled_bytes / R->polled + 1;
+    if ((int64_t)rd_kafka_queue_length(R->cq) * avg >= CONSUMER_QUEUE_KB * 1024)
+        return;
+    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(R->consumer,
+                                                           RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
+    rd_kafka_AdminOptions_set_request_timeout(o, 10000, NULL, 0);
+    rd_kafka_ListConsumerGroups(R->consumer, o, R->kq);
+    rd_kafka_AdminOptions_destroy(o);
+    R->kick_inflight = true;
+    R->last_kick = now;
+    R->kicks++;
+}
+
+
+/* Every partition of the request is ours and committed at its end by us. */
+static bool own_all(void)
+{
+    for (int i = 0; i < R->rs->nparts; i++)
+        if (!R->rs->parts[i].assigned || R->committed_next[i] < R->rs->parts[i].end)
+            return false;
+    return true;
+}
+
 /* Every partition of the request committed at its end, by whichever process. */
 static int request_parts(const struct krt_resend *rs, struct krt_tplist *l)
 {
@@ -1013,8 +1071,8 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
     krt_props_add(&cx, "isolation.level", "read_committed", 0);
     krt_props_add(&cx, "enable.partition.eof", "true", 0);
     krt_props_add(&cx, "auto.offset.reset", "earliest", 0);
-    krt_props_add(&cx, "queued.max.messages.kbytes", "12288", 0);
-    krt_props_add(&cx, "fetch.max.bytes", "12582912", 0);
+    krt_props_add(&cx, "queued.max.messages.kbytes", QSTR(CONSUMER_QUEUE_KB), 0);
+    krt_props_add(&cx, "fetch.max.bytes", QSTR(FETCH_MAX_BYTES), 0);
     krt_props_add(&cx, "session.timeout.ms", "10000", 0);
     krt_props_add(&cx, "heartbeat.interval.ms", "1000", 0);
     /* static membership (KIP-345): a process restarted under the same instance
@@ -1022,8 +1080,13 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
     krt_props_add(&cx, "group.instance.id", rs->txn_id, 0);
     krt_props_add(&px, "transactional.id", rs->txn_id, 0);
     krt_props_add(&px, "transaction.timeout.ms", "15000", 0);
-    krt_props_add(&px, "queue.buffering.max.kbytes", "24576", 0);
-    krt_props_add(&px, "linger.ms", "20", 0);
+    krt_props_add(&px, "queue.buffering.max.kbytes", QSTR(PRODUCER_QUEUE_KB), 0);
+    /* Records become visible at the commit, so lingering up to the length of
+     * a transaction delays nobody; the commit flushes what is left. It also
+     * keeps librdkafka 2.0.2's idempotent producer from spinning: a partition
+     * with a full batch but a request in flight (it sends one at a time) asks
+     * its broker thread to wake at enqueue time + linger, i.e. at once. */
+    krt_props_add(&px, "linger.ms", QSTR(TXN_MAX_MS), 0);
     int crc = krt_conn_create(&chold, c, KRT_CONN_CONSUMER, &cx, on_rebalance, err);
     if (!crc)
         crc = krt_conn_create(&phold, c, KRT_CONN_PRODUCER, &px, NULL, err);
@@ -1040,7 +1103,22 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
         rd_kafka_error_destroy(e);
         goto out;
     }
+    /* learn the target's partitions now: a topic the producer has not seen
+     * waits for its next metadata scan, up to a second */
+    run.target = rd_kafka_topic_new(run.producer, rs->req.target, NULL);
+    for (int64_t until = mono_ms() + 10000; run.target && mono_ms() < until;) {
+        const struct rd_kafka_metadata *md = NULL;
+        bool known = !rd_kafka_metadata(run.producer, 0, run.target, &md, 5000) &&
+                     md->topic_cnt == 1 && !md->topics[0].err && md->topics[0].partition_cnt > 0;
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        if (known || krt_interrupted())
+            break;
+        krt_sleep_ms(100); /* a topic created a moment ago */
+    }
     rd_kafka_poll_set_consumer(run.consumer);
+    run.cq = rd_kafka_queue_get_consumer(run.consumer);
+    run.kq = rd_kafka_queue_new(run.consumer);
     run.cgmd = rd_kafka_consumer_group_metadata(run.consumer);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, rs->req.source, RD_KAFKA_PARTITION_UA);
@@ -1065,11 +1143,14 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
         rd_kafka_message_t *m = rd_kafka_consumer_poll(run.consumer, 100);
         run.idle_polls += !m;
         if (m) {
+            run.polled++;
+            run.polled_bytes += (int64_t)(m->len + m->key_len);
             /* the group metadata changes with each generation (KIP-447 fencing) */
             handle(m);
             rd_kafka_message_destroy(m);
         }
         rd_kafka_poll(run.producer, 0);
+        kick_fetchers();
         if (run.failed)
             break;
         int64_t now = mono_ms();
@@ -1086,9 +1167,9 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
             last_progress = now;
         }
         if (!run.in_txn && own_done() && now - last_check >= 1000) {
-            bool done = false;
+            bool done = own_all();
             last_check = now;
-            if (all_done(&admin, &done, err))
+            if (!done && all_done(&admin, &done, err))
                 break;
             if (done) {
                 rc = 0;
@@ -1100,15 +1181,21 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
         progress(todo, true);
     if (c->verbosity >= 2)
         fprintf(stderr, "%s: waited %" PRId64 " ms for the producer queue; %" PRId64
-                        " empty consumer polls\n",
-                c->prog, run.queue_wait_ms, run.idle_polls);
+                        " empty consumer polls; %" PRId64 " fetcher wake-ups\n",
+                c->prog, run.queue_wait_ms, run.idle_polls, run.kicks);
 out:
     rs->finished_ms = krt_now_ms();
+    if (run.cq)
+        rd_kafka_queue_destroy(run.cq);
+    if (run.kq)
+        rd_kafka_queue_destroy(run.kq); /* an answer still on its way is dropped */
     if (run.consumer)
         rd_kafka_consumer_close(run.consumer);
     if (run.cgmd)
         rd_kafka_consumer_group_metadata_destroy(run.cgmd);
     krt_conn_close(&chold);
+    if (run.target)
+        rd_kafka_topic_destroy(run.target);
     krt_conn_close(&phold);
     krt_conn_close(&admin);
     free(run.idx);

@@ -728,8 +728,7 @@ int krt_rewind_guard(struct krt_conn *conn, const struct krt_rewind_plan *p, int
             }
             if (krt_interrupted())
                 return krt_error_set(err, KRT_ERR_INTERRUPTED, "interrupted: nothing changed");
-            struct timespec ts = {0, 500 * 1000000L};
-            nanosleep(&ts, NULL);
+            krt_sleep_ms(500);
         }
     }
     return 0;

@@ -29,4 +29,7 @@ int krt_timeout_parse(const char *s, int *ms, struct krt_error *err);
 /** @brief The current wall-clock time in milliseconds since the epoch. */
 int64_t krt_now_ms(void);
 
+/** @brief Sleep for @p ms milliseconds. */
+void krt_sleep_ms(int ms);
+
 #endif

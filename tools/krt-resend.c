@@ -2,6 +2,9 @@
  * consuming team, exactly once, throttled, resumable. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +106,13 @@ static int parse_partitions(const char *s, struct krt_resend_request *r, struct 
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+    /* librdkafka's fetch and produce buffers are megabytes each. A fixed mmap
+     * threshold gives each one back to the system when it is freed; glibc's
+     * default raises the threshold after the first free and keeps them in the
+     * heap (seen: 80-95 MB peak RSS instead of about 62 MB). */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
     static const struct option longopts[] = {
         KRT_COMMON_LONGOPTS,
         {"execute", no_argument, NULL, KRT_OPT_EXECUTE},
