@@ -7,7 +7,6 @@
 
 #include "timespec.h"
 
-
 int krt_admin_delete_records(struct krt_conn *conn, struct krt_tplist *l, struct krt_error *err)
 {
     if (l->n == 0)

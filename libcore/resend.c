@@ -507,6 +507,7 @@ struct run {
     int64_t polled, polled_bytes;    /* for the average record size */
     rd_kafka_queue_t *kq;            /* answers to the wake-up requests */
     bool kick_inflight;
+    bool parts_changed, own_done;    /* own_done()'s answer, until parts change */
     rd_kafka_topic_t *target;        /* held for the run: keeps its metadata */
     int64_t last_kick, kicks;
 };
@@ -531,6 +532,7 @@ static int part_index(int32_t partition)
 
 static void pause_one(int32_t partition, bool resume)
 {
+    R->parts_changed = true; /* called whenever a partition becomes done or not */
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, R->rs->req.source, partition);
     if (resume)
@@ -565,6 +567,7 @@ static void abort_txn(bool seek)
     }
     R->in_txn = false;
     clear_pending();
+    R->parts_changed = true;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(rs->nparts);
     for (int i = 0; i < rs->nparts; i++) {
         struct krt_resend_part *p = &rs->parts[i];
@@ -672,6 +675,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         abort_txn(false);
     for (int i = 0; i < rs->nparts; i++)
         rs->parts[i].assigned = false;
+    R->parts_changed = true;
     if (e != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         rd_kafka_assign(rk, NULL);
         return;
@@ -894,12 +898,17 @@ static void handle(rd_kafka_message_t *m)
     }
 }
 
+/* Every partition this process holds is copied to its end. Asked once per
+ * record: the answer is kept until a partition is (un)assigned or done. */
 static bool own_done(void)
 {
-    for (int i = 0; i < R->rs->nparts; i++)
-        if (R->rs->parts[i].assigned && !R->rs->parts[i].done)
-            return false;
-    return true;
+    if (R->parts_changed) {
+        R->own_done = true;
+        for (int i = 0; i < R->rs->nparts && R->own_done; i++)
+            R->own_done = !R->rs->parts[i].assigned || R->rs->parts[i].done;
+        R->parts_changed = false;
+    }
+    return R->own_done;
 }
 
 /* librdkafka 2.0.2 stops fetching once the consumer queue holds
@@ -1018,7 +1027,7 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
         return -1;
     krt_conn_trap_signals(&admin);
     int rc = -1;
-    struct run run = {.rs = rs, .c = c, .err = err};
+    struct run run = {.rs = rs, .c = c, .err = err, .parts_changed = true};
     R = &run;
     if (!rs->target_exists) {
         struct krt_props cfg = {0};
