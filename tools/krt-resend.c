@@ -115,8 +115,7 @@ int main(int argc, char **argv)
 #endif
     static const struct option longopts[] = {
         KRT_COMMON_LONGOPTS,
-        {"execute", no_argument, NULL, KRT_OPT_EXECUTE},
-        {"dry-run", no_argument, NULL, KRT_OPT_DRY_RUN},
+        KRT_EXEC_LONGOPTS,
         {"validate", no_argument, NULL, OPT_VALIDATE},
         {"request", required_argument, NULL, OPT_REQUEST},
         {"id", required_argument, NULL, OPT_ID},
