@@ -491,16 +491,8 @@ int krt_audit_run(struct krt_conn *conn, const struct krt_audit_opts *o, struct 
     cfg = calloc((size_t)a->ntopics + 1, sizeof(*cfg));
     if (!cfg)
         goto oom;
-    if (krt_configs_describe(conn, false, names, a->ntopics, cfg, err)) {
-        /* right after a broker died, the broker librdkafka asked may be it:
-         * refresh the metadata and ask once more */
-        struct krt_metadata md2;
-        if (err->code != KRT_ERR_UNREACHABLE || krt_meta_fetch(conn, &md2, err))
-            goto out;
-        krt_meta_free(&md2);
-        if (krt_configs_describe(conn, false, names, a->ntopics, cfg, err))
-            goto out;
-    }
+    if (krt_configs_describe(conn, false, names, a->ntopics, cfg, err))
+        goto out;
     for (int t = 0; t < a->ntopics; t++) {
         struct krt_atopic *at = &a->topics[t];
         const char *mi = krt_config_get(&cfg[t], "min.insync.replicas");

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meta.h"
+
 /* Copy one described resource into @p out. */
 static int take_resource(const rd_kafka_ConfigResource_t *r, struct krt_config_set *out)
 {
@@ -29,7 +31,7 @@ static int take_resource(const rd_kafka_ConfigResource_t *r, struct krt_config_s
     return 0;
 }
 
-int krt_configs_describe(struct krt_conn *conn, bool broker, const char *const *names, int n,
+static int describe_once(struct krt_conn *conn, bool broker, const char *const *names, int n,
                          struct krt_config_set *out, struct krt_error *err)
 {
     memset(out, 0, sizeof(*out) * (size_t)n);
@@ -95,6 +97,21 @@ int krt_configs_describe(struct krt_conn *conn, bool broker, const char *const *
     if (rc)
         krt_configs_free(out, n);
     return rc;
+}
+
+int krt_configs_describe(struct krt_conn *conn, bool broker, const char *const *names, int n,
+                         struct krt_config_set *out, struct krt_error *err)
+{
+    if (!describe_once(conn, broker, names, n, out, err))
+        return 0;
+    /* Topic configs go to any broker; right after a broker died, the one
+     * librdkafka picked may be it: refresh the metadata and ask once more.
+     * (A broker's own configs can only come from that broker.) */
+    struct krt_metadata md;
+    if (broker || err->code != KRT_ERR_UNREACHABLE || krt_meta_fetch(conn, &md, err))
+        return -1;
+    krt_meta_free(&md);
+    return describe_once(conn, broker, names, n, out, err);
 }
 
 const char *krt_config_get(const struct krt_config_set *s, const char *key)

@@ -27,7 +27,8 @@ struct krt_config_set {
 
 /** @brief Describe the configuration of topics (@p broker false) or brokers
  *  (@p broker true, names are broker ids) in one batched request. @p out
- *  receives @p n sets in the order of @p names. */
+ *  receives @p n sets in the order of @p names. Topic configs are asked once
+ *  more, after a metadata refresh, when the broker asked was unreachable. */
 int krt_configs_describe(struct krt_conn *conn, bool broker, const char *const *names, int n,
                          struct krt_config_set *out, struct krt_error *err);
 
