@@ -944,7 +944,6 @@ static void kick_fetchers(void)
     R->kicks++;
 }
 
-
 /* Every partition of the request is ours and committed at its end by us. */
 static bool own_all(void)
 {
