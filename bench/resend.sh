@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Benchmark: copy RECORDS records of 1 KB in 6 partitions (RF 3) with
-#   krt-resend (no filter) and kcat -C | kcat -P, and measure
-#   kafka-producer-perf-test's raw produce rate for the same size, ROUNDS times
-#   each, taking turns; then kafka-console-consumer | kafka-console-producer
-#   once; all in one run on the same cluster. Round 0 warms the brokers' JIT up for both copies
-#   (on a fresh cluster the first copy costs Kafka over twice the CPU of a
-#   later one); it is shown but left out of the medians. Reports every run, the medians, the ratios, the
-#   peak RSS of krt-resend (/usr/bin/time) and, on the bench's own cluster,
-#   the CPU seconds the Kafka nodes spent on each copy.
+#   krt-resend (no filter) and with kcat -C | kcat -P, and measure
+#   kafka-producer-perf-test's raw produce rate for the same size: ROUNDS
+#   times each, taking turns in a rotating order; then kafka-console-consumer
+#   | kafka-console-producer once; all in one run on the same cluster.
+#   Round 0 warms the brokers' JIT up (on a fresh cluster the first copy costs
+#   Kafka over twice the CPU of a later one); it is shown but left out of the
+#   medians. Reports every run, the medians, the ratios, the peak RSS of
+#   krt-resend (/usr/bin/time) and, on the bench's own cluster, the CPU
+#   seconds the clients and the Kafka nodes spent on each run.
 #   bench/resend.sh [RECORDS] [ROUNDS]      (default 1000000 records, 3 rounds)
 . "$(dirname "$0")/lib.sh"
 n=${1:-1000000}
@@ -33,8 +34,9 @@ cpu_since() { [[ -z $1 ]] && echo "-" || awk -v a="$1" -v b="$(broker_cpu)" -v h
 settle() { sync; sleep 2; }
 rate() { awk -v n="$n" -v ms="$1" 'BEGIN { printf "%.0f", n * 1000 / ms }'; }
 
-krt_ms=() kcat_ms=() perf_rates=() lines=()
-for r in $(seq 0 "$rounds"); do
+cpu_of() { awk '{ printf "%.1f", $2 + $3 }' "$1"; } # a /usr/bin/time -f '%M %U %S' file
+
+run_krt() {
     newtopic "$S.krt$r"
     settle
     c0=$(broker_cpu)
@@ -42,22 +44,28 @@ for r in $(seq 0 "$rounds"); do
     /usr/bin/time -f '%M %U %S' -o "$work/time" build/tools/krt-resend --id "bench-$$-$r" --team b \
         --topic "$S" --target "$S.krt$r" --execute -q >"$work/krt.log" 2>&1 || { cat "$work/krt.log" >&2; exit 1; }
     ms=$((($(date +%s%N) - t0) / 1000000))
-    read -r rss ucpu scpu <"$work/time"
     ((r == 0)) || krt_ms+=("$ms")
-    lines+=("$(printf '  round %d  krt-resend:        %6d ms  %7s records/s  peak RSS %3d MB  krt CPU %.1f s  Kafka CPU %s s' \
-        "$r" "$ms" "$(rate "$ms")" $((rss / 1024)) "$(awk -v u="$ucpu" -v s="$scpu" 'BEGIN { print u + s }')" "$(cpu_since "$c0")")")
+    lines+=("$(printf '  round %d  krt-resend:        %6d ms  %7s records/s  peak RSS %3d MB  client CPU %s s  Kafka CPU %s s' \
+        "$r" "$ms" "$(rate "$ms")" $(($(cut -d' ' -f1 "$work/time") / 1024)) "$(cpu_of "$work/time")" "$(cpu_since "$c0")")")
     droptopic "$S.krt$r"
+}
 
+run_kcat() {
     newtopic "$S.kcat$r"
     settle
     c0=$(broker_cpu)
     t0=$(date +%s%N)
-    kcat -b "$B" -C -t "$S" -e -q -K'\t' -f '%k\t%s\n' | kcat -b "$B" -P -t "$S.kcat$r" -K'\t' -X linger.ms=20
+    /usr/bin/time -f '%M %U %S' -o "$work/time.c" kcat -b "$B" -C -t "$S" -e -q -K'\t' -f '%k\t%s\n' |
+        /usr/bin/time -f '%M %U %S' -o "$work/time.p" kcat -b "$B" -P -t "$S.kcat$r" -K'\t' -X linger.ms=20
     ms=$((($(date +%s%N) - t0) / 1000000))
     ((r == 0)) || kcat_ms+=("$ms")
-    lines+=("$(printf '  round %d  kcat -C | kcat -P: %6d ms  %7s records/s  Kafka CPU %s s' "$r" "$ms" "$(rate "$ms")" "$(cpu_since "$c0")")")
+    lines+=("$(printf '  round %d  kcat -C | kcat -P: %6d ms  %7s records/s                  client CPU %s s  Kafka CPU %s s' \
+        "$r" "$ms" "$(rate "$ms")" "$(awk -v a="$(cpu_of "$work/time.c")" -v b="$(cpu_of "$work/time.p")" 'BEGIN { print a + b }')" \
+        "$(cpu_since "$c0")")")
     droptopic "$S.kcat$r"
+}
 
+run_perf() {
     newtopic "$S.perf$r"
     settle
     c0=$(broker_cpu)
@@ -65,9 +73,17 @@ for r in $(seq 0 "$rounds"); do
         --producer-props bootstrap.servers="$B" acks=all linger.ms=20 batch.size=262144 >"$work/perf.log" 2>&1
     pr=$(tail -1 "$work/perf.log" | awk '{ printf "%.0f", $4 }')
     ((r == 0)) || perf_rates+=("$pr")
-    lines+=("$(printf '  round %d  raw produce:       %6d ms  %7s records/s  Kafka CPU %s s' "$r" \
+    lines+=("$(printf '  round %d  raw produce:       %6d ms  %7s records/s                                Kafka CPU %s s' "$r" \
         "$(awk -v n="$n" -v r="$pr" 'BEGIN { printf "%.0f", n * 1000 / r }')" "$pr" "$(cpu_since "$c0")")")
     droptopic "$S.perf$r"
+}
+
+# Each round takes the three in another order, so no contender always runs
+# first (on brokers still busy with the round before) or last.
+order=(run_krt run_kcat run_perf)
+krt_ms=() kcat_ms=() perf_rates=() lines=()
+for r in $(seq 0 "$rounds"); do
+    for i in 0 1 2; do "${order[$(((r + i) % 3))]}"; done
 done
 
 newtopic "$S.console"
