@@ -109,11 +109,11 @@ int main(int argc, char **argv)
 #ifdef __GLIBC__
     /* librdkafka's fetch and produce buffers are megabytes each and its
      * threads allocate them. One malloc arena for all threads lets a freed
-     * buffer be reused by whichever thread asks next; glibc's default of an
-     * arena per thread kept one set per thread (80-95 MB peak RSS on a 1 GB
-     * copy). A fixed 128 KB mmap threshold kept RSS at 62 MB but cost a fresh
-     * mmap, page faults and zeroed pages per buffer (1.6-2.2 s of system CPU
-     * per 1 GB against 0.7-0.9 s now, at about 73 MB). */
+     * buffer be reused by whichever thread asks next (about 73 MB peak RSS on
+     * a 1 GB copy; glibc's defaults, an arena per thread: 80-95 MB). A fixed
+     * 128 KB mmap threshold kept RSS at 62 MB but cost a fresh mmap, page
+     * faults and zeroed pages per buffer (1.6-2.2 s of system CPU per 1 GB
+     * against 0.7-0.9 s with one arena). */
     mallopt(M_ARENA_MAX, 1);
 #endif
     static const struct option longopts[] = {
