@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Read exactly n digits. */
+/* Read exactly n ASCII digits. */
 static int digits(const char **p, int n, int *out)
 {
     int v = 0;
@@ -26,7 +26,7 @@ static int digits(const char **p, int n, int *out)
     return 0;
 }
 
-static int64_t days_from_civil(int y, int m, int d)
+static int64_t days_from_civil(int64_t y, int m, int d)
 {
     /* Howard Hinnant's algorithm: days since 1970-01-01 for a proleptic
      * Gregorian date, with no dependence on the process time zone. */
@@ -38,7 +38,7 @@ static int64_t days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static int days_in_month(int y, int m)
+static int days_in_month(int64_t y, int m)
 {
     static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
@@ -63,16 +63,32 @@ static int zone_exists(const char *tz)
     return 0;
 }
 
-/* Offset of local civil time in zone tz from UTC at the given civil time. */
-static int local_to_utc(const char *tz, int y, int mo, int d, int h, int mi, int s,
-                        int64_t *epoch_s)
+/* The UTC offset in seconds of the zone in TZ (already set) at instant t. */
+static int offset_at(int64_t t, long *off)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!localtime_r(&tt, &tm))
+        return -1;
+    *off = tm.tm_gmtoff;
+    return 0;
+}
+
+/* Local civil time @p local (seconds, counted as if it were UTC) in zone
+ * @p tz to an instant, as java.time's LocalDateTime.atZone() does: in an
+ * overlap (clocks set back) the earlier instant, in a gap (clocks set
+ * forward) the local time moved later by the length of the gap. Transitions
+ * are looked for within a day either side. */
+static int local_to_utc(const char *tz, int64_t local, int64_t *epoch_s)
 {
     char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
     setenv("TZ", tz, 1);
     tzset();
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = s, .tm_isdst = -1};
-    time_t t = mktime(&tm);
+    long before, after, ob = 0, oa = 0;
+    int rc = offset_at(local - 86400, &before) || offset_at(local + 86400, &after) ||
+                     offset_at(local - before, &ob) || offset_at(local - after, &oa)
+                 ? -1
+                 : 0;
     if (old) {
         setenv("TZ", old, 1);
         free(old);
@@ -80,22 +96,71 @@ static int local_to_utc(const char *tz, int y, int mo, int d, int h, int mi, int
         unsetenv("TZ");
     }
     tzset();
-    if (t == (time_t)-1 && !(y == 1969 && mo == 12 && d == 31))
+    if (rc)
         return -1;
-    *epoch_s = (int64_t)t;
+    int valid_before = ob == before, valid_after = oa == after;
+    if (valid_before && valid_after)
+        *epoch_s = local - (before > after ? before : after);
+    else if (valid_after)
+        *epoch_s = local - after;
+    else
+        *epoch_s = local - before; /* valid before, or a gap */
+    return 0;
+}
+
+/* The year as java.time's ISO_LOCAL_DATE reads it: four digits, or a sign
+ * and four to ten digits (a '+' only for more than four). */
+static int parse_year(const char **p, int64_t *year)
+{
+    int sign = 0;
+    if (**p == '+' || **p == '-')
+        sign = *(*p)++ == '-' ? -1 : 1;
+    int n = 0;
+    int64_t y = 0;
+    while (isdigit((unsigned char)(*p)[n]) && n < 10)
+        y = y * 10 + ((*p)[n++] - '0');
+    if (n < 4 || (sign == 0 && n != 4) || (sign == 1 && n == 4) || y > 999999999)
+        return -1;
+    *p += n;
+    *year = sign < 0 ? -y : y;
+    return 0;
+}
+
+/* A zone offset as java.time's appendOffsetId() reads it: ±HH[:MM[:SS]],
+ * at most 18 hours. */
+static int parse_offset(const char **p, long *off)
+{
+    int sign = *(*p)++ == '-' ? -1 : 1, h, m = 0, s = 0;
+    if (digits(p, 2, &h))
+        return -1;
+    if (**p == ':') {
+        (*p)++;
+        if (digits(p, 2, &m))
+            return -1;
+        if (**p == ':') {
+            (*p)++;
+            if (digits(p, 2, &s))
+                return -1;
+        }
+    }
+    long total = h * 3600L + m * 60L + s;
+    if (h > 18 || m > 59 || s > 59 || total > 18 * 3600L)
+        return -1;
+    *off = sign * total;
     return 0;
 }
 
 int krt_time_parse(const char *s, const char *default_tz, int64_t *ms, struct krt_error *err)
 {
     const char *p = s;
-    int y, mo, d, h, mi, sec = 0, frac = 0;
+    int64_t y;
+    int mo, d, h, mi, sec = 0, frac = 0;
     if (!s || !*s)
         return krt_error_set(err, KRT_ERR_INPUT, "empty date-time");
 #define BAD(why)                                                                               \
     krt_error_set(err, KRT_ERR_INPUT,                                                          \
                   "malformed date-time '%s': %s (expected e.g. 2024-05-01T13:00:00Z)", s, why)
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+    if (parse_year(&p, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
         digits(&p, 2, &d))
         return BAD("bad date");
     if (*p != 'T' && *p != 't' && *p != ' ')
@@ -107,7 +172,7 @@ int krt_time_parse(const char *s, const char *default_tz, int64_t *ms, struct kr
         p++;
         if (digits(&p, 2, &sec))
             return BAD("bad seconds");
-        if (*p == '.' || *p == ',') {
+        if (*p == '.') {
             p++;
             int nd = 0;
             while (isdigit((unsigned char)*p)) {
@@ -116,8 +181,8 @@ int krt_time_parse(const char *s, const char *default_tz, int64_t *ms, struct kr
                 nd++;
                 p++;
             }
-            if (nd == 0)
-                return BAD("bad fraction of a second");
+            if (nd > 9)
+                return BAD("a fraction of a second has at most 9 digits");
             for (; nd < 3; nd++)
                 frac *= 10;
         }
@@ -129,17 +194,10 @@ int krt_time_parse(const char *s, const char *default_tz, int64_t *ms, struct kr
     if (*p == 'Z' || *p == 'z') {
         p++;
     } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1, oh, om = 0;
-        p++;
-        if (digits(&p, 2, &oh))
-            return BAD("bad zone offset");
-        if (*p == ':')
-            p++;
-        if (isdigit((unsigned char)*p) && digits(&p, 2, &om))
-            return BAD("bad zone offset");
-        if (oh > 18 || om > 59)
-            return BAD("zone offset out of range");
-        base -= sign * (oh * 3600 + om * 60);
+        long off;
+        if (parse_offset(&p, &off))
+            return BAD("bad zone offset (expected Z or +HH:MM, at most 18 hours)");
+        base -= off;
     } else if (*p == '\0') {
         if (!default_tz)
             return krt_error_set(err, KRT_ERR_INPUT,
@@ -150,7 +208,7 @@ int krt_time_parse(const char *s, const char *default_tz, int64_t *ms, struct kr
             return krt_error_set(err, KRT_ERR_INPUT, "unknown time zone '%s'", default_tz);
         if (strcmp(default_tz, "UTC") && strcmp(default_tz, "Z")) {
             int64_t t;
-            if (local_to_utc(default_tz, y, mo, d, h, mi, sec, &t))
+            if (local_to_utc(default_tz, base, &t))
                 return BAD("cannot convert to UTC");
             base = t;
         }
@@ -160,90 +218,124 @@ int krt_time_parse(const char *s, const char *default_tz, int64_t *ms, struct kr
     if (*p)
         return BAD("unexpected text after the zone");
 #undef BAD
+    /* Kafka reads a negative time as a special value (-1 latest, -2
+     * earliest): a time before the epoch is bad input, never passed on. */
+    if (base < 0)
+        return krt_error_set(err, KRT_ERR_INPUT,
+                             "date-time '%s' is before 1970-01-01T00:00:00Z: Kafka has no "
+                             "records then",
+                             s);
+    if (base > (INT64_MAX - 999) / 1000)
+        return krt_error_set(err, KRT_ERR_INPUT, "date-time '%s' is too far in the future", s);
     *ms = base * 1000 + frac;
+    return 0;
+}
+
+/* One [-+]digits amount of a duration. Sets *overflow when it does not fit
+ * in int64 (java.lang.Long.parseLong refuses it). */
+static int duration_number(const char **p, int64_t *out, int *overflow)
+{
+    int neg = 0;
+    if (**p == '-' || **p == '+')
+        neg = *(*p)++ == '-';
+    if (!isdigit((unsigned char)**p))
+        return -1;
+    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; isdigit((unsigned char)**p); (*p)++) {
+        unsigned dg = (unsigned)(**p - '0');
+        if (v > (limit - dg) / 10)
+            *overflow = 1;
+        else
+            v = v * 10 + dg;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return 0;
 }
 
 int krt_duration_parse(const char *s, int64_t *ms, struct krt_error *err)
 {
     const char *p = s;
-    int sign = 1;
 #define BAD(why)                                                                               \
     krt_error_set(err, KRT_ERR_INPUT,                                                          \
                   "malformed duration '%s': %s (expected e.g. PT2H30M or P1DT12H)", s, why)
     if (!s || !*s)
         return BAD("empty");
-    if (*p == '-' || *p == '+') {
-        sign = *p == '-' ? -1 : 1;
-        p++;
-    }
+    int negate = 0;
+    if (*p == '-' || *p == '+')
+        negate = *p++ == '-';
     if (*p != 'P' && *p != 'p')
         return BAD("must start with P");
     p++;
-    int64_t total = 0;
-    int in_time = 0, any = 0;
-    char last = 0;
-    static const char order[] = "DHMS";
+    /* Seconds per unit D, H, M, S, as java.time.Duration.parse() reads
+     * [-+]P[nD][T[nH][nM][n[.f]S]] (any letter case), each amount signed. */
+    static const char units[] = "DHMS";
+    static const int64_t unit_s[] = {86400, 3600, 60, 1};
+    int64_t amount_s[4] = {0, 0, 0, 0};
+    int64_t nanos = 0;
+    int next = 0, in_time = 0, any = 0, any_time = 0, overflow = 0;
     while (*p) {
-        if (*p == 'T' || *p == 't') {
-            if (in_time)
-                return BAD("second T");
+        if ((*p == 'T' || *p == 't') && !in_time) {
             in_time = 1;
+            next = next < 1 ? 1 : next;
             p++;
             continue;
         }
-        int neg = 0;
-        if (*p == '-') {
-            neg = 1;
-            p++;
-        }
-        if (!isdigit((unsigned char)*p))
+        const char *num = p;
+        int64_t v;
+        if (duration_number(&p, &v, &overflow))
             return BAD("expected a number");
-        int64_t v = 0;
-        while (isdigit((unsigned char)*p)) {
-            if (v > INT64_MAX / 100)
-                return BAD("number too large");
-            v = v * 10 + (*p++ - '0');
-        }
-        int64_t fr = 0;
+        int frac_digits = -1;
+        int64_t f = 0;
         if (*p == '.' || *p == ',') {
             p++;
-            int nd = 0;
-            while (isdigit((unsigned char)*p)) {
-                if (nd < 3)
-                    fr = fr * 10 + (*p - '0');
-                nd++;
-                p++;
+            frac_digits = 0;
+            while (isdigit((unsigned char)*p) && frac_digits < 9) {
+                f = f * 10 + (*p++ - '0');
+                frac_digits++;
             }
-            if (!nd)
-                return BAD("bad fraction");
-            for (; nd < 3; nd++)
-                fr *= 10;
-            if (toupper((unsigned char)*p) != 'S')
-                return BAD("only seconds may have a fraction");
+            for (int i = frac_digits; i < 9; i++)
+                f *= 10;
         }
-        char u = (char)toupper((unsigned char)*p);
-        if (!u || !strchr(order, u))
-            return BAD("unit must be D, H, M or S");
-        if ((u == 'D') == in_time)
-            return BAD(u == 'D' ? "days come before T" : "hours, minutes and seconds come after T");
-        if (last && strchr(order, u) <= strchr(order, last))
-            return BAD("units out of order");
-        last = u;
+        const char *u = *p ? strchr(units, toupper((unsigned char)*p)) : NULL;
+        if (!u)
+            return BAD(frac_digits >= 0 ? "a fraction has at most 9 digits and only seconds "
+                                          "have one"
+                                        : "unit must be D, H, M or S");
+        int k = (int)(u - units);
+        if (frac_digits >= 0 && k != 3)
+            return BAD("only seconds may have a fraction");
+        if ((k == 0) == in_time)
+            return BAD(k == 0 ? "days come before T" : "hours, minutes and seconds come after T");
+        if (k < next)
+            return BAD("units out of order or repeated");
+        next = k + 1;
         p++;
-        int64_t mult = u == 'D' ? 86400000 : u == 'H' ? 3600000 : u == 'M' ? 60000 : 1000;
-        if (v > INT64_MAX / mult / 2)
-            return BAD("too large");
-        int64_t part = v * mult + fr;
-        total += neg ? -part : part;
+        if (__builtin_mul_overflow(v, unit_s[k], &amount_s[k]))
+            overflow = 1;
+        if (k == 3)
+            nanos = *num == '-' ? -f : f;
         any = 1;
+        any_time |= in_time;
     }
     if (!any)
         return BAD("no amount");
-    if (in_time && (last == 0 || last == 'D'))
+    if (in_time && !any_time)
         return BAD("T with no time after it");
 #undef BAD
-    *ms = sign * total;
+    /* The seconds summed as Duration.parse() sums them (minutes + seconds,
+     * then hours, then days), each step checked: java.time refuses what
+     * does not fit in a long. */
+    int64_t total = 0;
+    for (int k = 3; k >= 0 && !overflow; k--)
+        overflow = __builtin_add_overflow(total, amount_s[k], &total);
+    __int128 n = (__int128)total * 1000000000 + nanos;
+    if (negate)
+        n = -n;
+    __int128 r = n / 1000000; /* toward zero, as Duration.toMillis() */
+    if (overflow || r > INT64_MAX || r < INT64_MIN)
+        return krt_error_set(err, KRT_ERR_INPUT,
+                             "duration '%s' is too large (at most about 292 million years)", s);
+    *ms = (int64_t)r;
     return 0;
 }
 

@@ -9,14 +9,23 @@
 
 /** @brief Parse an ISO-8601 date-time into milliseconds since the epoch.
  *
- *  Accepted: `YYYY-MM-DDTHH:MM[:SS[.fff]]` followed by `Z`, `±HH:MM`, `±HHMM`
- *  or `±HH` (a space may stand for the `T`). A time with no zone is refused
- *  unless @p default_tz names an IANA zone (e.g. "Europe/Paris") or "UTC";
- *  an unknown zone name is refused. */
+ *  What java.time's OffsetDateTime.parse() accepts, with the same instant:
+ *  `YYYY-MM-DDTHH:MM[:SS[.f]]` (1 to 9 fraction digits, letters in any case,
+ *  a year beyond 9999 written `+YYYYY`) followed by `Z`, `±HH`, `±HH:MM` or
+ *  `±HH:MM:SS` (at most 18 hours). Deliberate differences (see
+ *  tests/oracle/compare.py): a space may stand for the `T`; a time with no
+ *  zone is read in @p default_tz (an IANA zone such as "Europe/Paris", or
+ *  "UTC"; an unknown zone is refused), as LocalDateTime.atZone() does, and
+ *  refused when @p default_tz is NULL; a time before 1970-01-01T00:00:00Z is
+ *  refused, because Kafka reads negative times as "latest" or "earliest".
+ *  @returns 0, or -1 with KRT_ERR_INPUT. */
 int krt_time_parse(const char *s, const char *default_tz, int64_t *ms, struct krt_error *err);
 
-/** @brief Parse an ISO-8601 duration as java.time.Duration does:
- *  `[-]PnDTnHnMn[.fff]S` (days, hours, minutes, seconds), into milliseconds. */
+/** @brief Parse an ISO-8601 duration as java.time.Duration.parse() does:
+ *  `[-+]P[nD][T[nH][nM][n[.f]S]]`, each amount signed, letters in any case,
+ *  into milliseconds truncated toward zero (Duration.toMillis()). A duration
+ *  beyond the range of int64 milliseconds is refused.
+ *  @returns 0, or -1 with KRT_ERR_INPUT. */
 int krt_duration_parse(const char *s, int64_t *ms, struct krt_error *err);
 
 /** @brief Format @p ms since the epoch as `YYYY-MM-DDTHH:MM:SS.fffZ`. */
