@@ -208,6 +208,9 @@ int krt_time_parse(const char *s, const char *default_tz, int64_t *ms, struct kr
             return krt_error_set(err, KRT_ERR_INPUT, "unknown time zone '%s'", default_tz);
         if (strcmp(default_tz, "UTC") && strcmp(default_tz, "Z")) {
             int64_t t;
+            /* zone rules that far out are guesses (glibc and the JDK differ) */
+            if (y > 9999)
+                return BAD("a time read in a --timezone must be before the year 10000");
             if (local_to_utc(default_tz, base, &t))
                 return BAD("cannot convert to UTC");
             base = t;
@@ -225,9 +228,10 @@ int krt_time_parse(const char *s, const char *default_tz, int64_t *ms, struct kr
                              "date-time '%s' is before 1970-01-01T00:00:00Z: Kafka has no "
                              "records then",
                              s);
-    if (base > (INT64_MAX - 999) / 1000)
+    int64_t r;
+    if (__builtin_mul_overflow(base, 1000, &r) || __builtin_add_overflow(r, frac, &r))
         return krt_error_set(err, KRT_ERR_INPUT, "date-time '%s' is too far in the future", s);
-    *ms = base * 1000 + frac;
+    *ms = r;
     return 0;
 }
 
@@ -272,10 +276,11 @@ int krt_duration_parse(const char *s, int64_t *ms, struct krt_error *err)
     static const int64_t unit_s[] = {86400, 3600, 60, 1};
     int64_t amount_s[4] = {0, 0, 0, 0};
     int64_t nanos = 0;
-    int next = 0, in_time = 0, any = 0, any_time = 0, overflow = 0;
+    int next = 0, in_time = 0, any = 0, any_time = 0, overflow = 0, upper_t = 0;
     while (*p) {
         if ((*p == 'T' || *p == 't') && !in_time) {
             in_time = 1;
+            upper_t = *p == 'T';
             next = next < 1 ? 1 : next;
             p++;
             continue;
@@ -319,7 +324,9 @@ int krt_duration_parse(const char *s, int64_t *ms, struct krt_error *err)
     }
     if (!any)
         return BAD("no amount");
-    if (in_time && !any_time)
+    /* Duration.parse() refuses an empty time section only when its letter
+     * is an upper-case 'T' ("P1DT"), and takes "P1Dt" as "P1D": so do we. */
+    if (upper_t && !any_time)
         return BAD("T with no time after it");
 #undef BAD
     /* The seconds summed as Duration.parse() sums them (minutes + seconds,
@@ -336,6 +343,18 @@ int krt_duration_parse(const char *s, int64_t *ms, struct krt_error *err)
         return krt_error_set(err, KRT_ERR_INPUT,
                              "duration '%s' is too large (at most about 292 million years)", s);
     *ms = (int64_t)r;
+    return 0;
+}
+
+int krt_time_ago(const char *text, int64_t duration_ms, int64_t *ms, struct krt_error *err)
+{
+    int64_t r;
+    if (__builtin_sub_overflow(krt_now_ms(), duration_ms, &r) || r < 0)
+        return krt_error_set(err, KRT_ERR_INPUT,
+                             "duration '%s' reaches before 1970-01-01T00:00:00Z: Kafka has no "
+                             "records then",
+                             text);
+    *ms = r;
     return 0;
 }
 

@@ -28,6 +28,12 @@ int krt_time_parse(const char *s, const char *default_tz, int64_t *ms, struct kr
  *  @returns 0, or -1 with KRT_ERR_INPUT. */
 int krt_duration_parse(const char *s, int64_t *ms, struct krt_error *err);
 
+/** @brief The time @p duration_ms before now (a negative duration: after
+ *  now), as --by-duration means it. A result before the epoch is refused as
+ *  krt_time_parse() refuses such a time; @p text names the duration in the
+ *  message. @returns 0, or -1 with KRT_ERR_INPUT. */
+int krt_time_ago(const char *text, int64_t duration_ms, int64_t *ms, struct krt_error *err);
+
 /** @brief Format @p ms since the epoch as `YYYY-MM-DDTHH:MM:SS.fffZ`. */
 void krt_time_format(int64_t ms, char *buf, size_t size);
 

@@ -177,7 +177,7 @@ int main(int argc, char **argv)
             int64_t d;
             bad = set_spec(&spec, KRT_SPEC_DATETIME, "--by-duration", optarg, &err);
             if (!bad && !(bad = krt_duration_parse(optarg, &d, &err)))
-                spec.value = krt_now_ms() - d;
+                bad = krt_time_ago(optarg, d, &spec.value, &err);
             break;
         }
         case OPT_FROM_FILE:

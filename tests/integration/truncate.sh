@@ -166,4 +166,19 @@ run krt truncate --plan "$tmp/nope.json" --execute
 eq "a missing plan exits 2" "$rc" 2
 
 for t in "$T" "$TW" "$C" "$D" "$E" "$P" "$R"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done
+# --- a time before the epoch (issue 10, defect 8): Kafka reads -1 as "latest",
+# so this once planned to delete every record. Bad input, refused before any
+# network call, nothing deleted.
+PE=$(topic_name pre-epoch)
+create_topic "$PE" 1 1
+seq 1 5 | kcat -P -b "$B" -t "$PE"
+run krt truncate --topic "$PE" --before-datetime 1969-12-31T23:59:59.999Z --execute --yes
+eq "a time before the epoch exits 2" "$rc" 2
+contains "the error says why" "$err" "before 1970-01-01T00:00:00Z"
+eq "nothing deleted (kcat: log start 0, high watermark 5)" \
+    "$(kcat_offset "$PE" 0 -2) $(kcat_offset "$PE" 0 -1)" "0 5"
+run krt truncate -b 127.0.0.1:1 --timeout 1s --topic "$PE" --before-datetime 1969-12-31T23:59:59.999Z --execute
+eq "refused before any network call (unreachable broker, still 2)" "$rc" 2
+kcli kafka-topics --bootstrap-server "$B" --delete --topic "$PE" >/dev/null 2>&1
+
 done_testing

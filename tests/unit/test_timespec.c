@@ -130,6 +130,13 @@ START_TEST(durations_that_overflow)
     ck_assert_int_eq(ms, 106751991167LL * 86400000LL);
     ck_assert_int_eq(krt_duration_parse("PT9223372036854.775807S", &ms, &err), 0);
     ck_assert_int_eq(ms, INT64_C(9223372036854775));
+    /* --by-duration: now minus the duration, never before the epoch */
+    ck_assert_int_eq(krt_time_ago("P36500D", 36500LL * 86400000LL, &ms, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "before 1970"));
+    ck_assert_int_eq(krt_time_ago("-P106751991167D", INT64_MIN + 1, &ms, &err), -1);
+    int64_t before = krt_now_ms();
+    ck_assert_int_eq(krt_time_ago("PT1H", 3600000, &ms, &err), 0);
+    ck_assert(ms <= before - 3600000 + 5000 && ms >= before - 3600000 - 5000);
 }
 END_TEST
 
