@@ -124,8 +124,12 @@ int krt_seg_repair(const char *path, int *header_ok, int64_t *cut, struct krt_er
 /** @brief Check a segment completely: header (magic, our schema, codec,
  *  metadata), every block's structure and sync marker, the file ending at a
  *  block boundary, every record decoded with offsets strictly increasing;
- *  the SHA-256 of the file. A foreign or corrupted file is KRT_ERR_INPUT. */
-int krt_seg_check(const char *path, struct krt_seg_info *info, struct krt_error *err);
+ *  the SHA-256 of the file. A foreign or corrupted file is KRT_ERR_INPUT.
+ *  With @p allow_torn (a segment still being written), a torn last block is
+ *  accepted: only the complete blocks are read, @p info->bytes is where they
+ *  end, and no hash is computed. */
+int krt_seg_check(const char *path, int allow_torn, struct krt_seg_info *info,
+                  struct krt_error *err);
 
 /** @brief Only the header's metadata and codec (cheap). */
 int krt_seg_read_meta(const char *path, struct krt_seg_meta *meta, enum krt_seg_codec *codec,

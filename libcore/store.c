@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fsync_path(const char *path, int dir, struct krt_error *err)
+int krt_store_fsync_path(const char *path, int dir, struct krt_error *err)
 {
-    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
     if (fd < 0 || fsync(fd)) {
         int e = errno;
         if (fd >= 0)
@@ -30,18 +30,21 @@ static int fsync_parent(const char *path, struct krt_error *err)
     snprintf(dir, sizeof(dir), "%s", path);
     char *slash = strrchr(dir, '/');
     if (!slash)
-        return fsync_path(".", 1, err);
+        return krt_store_fsync_path(".", 1, err);
     if (slash == dir)
         slash[1] = '\0';
     else
         *slash = '\0';
-    return fsync_path(dir, 1, err);
+    return krt_store_fsync_path(dir, 1, err);
 }
 
 static int full_path(struct krt_store *s, const char *name, char *buf, size_t n,
                      struct krt_error *err)
 {
-    if (!*name || name[0] == '/' || strstr(name, ".."))
+    /* a name stays inside the root: no absolute path, no ".." component */
+    size_t l = strlen(name);
+    if (!l || name[0] == '/' || !strcmp(name, "..") || !strncmp(name, "../", 3) ||
+        strstr(name, "/../") || (l >= 3 && !strcmp(name + l - 3, "/..")))
         return krt_error_set(err, KRT_ERR_INTERNAL, "bad object name '%s'", name);
     if ((size_t)snprintf(buf, n, "%s/%s", s->root, name) >= n)
         return krt_error_set(err, KRT_ERR_INPUT, "path too long: '%s/%s'", s->root, name);
@@ -79,7 +82,7 @@ static int dir_local_path(struct krt_store *s, const char *name, int for_write, 
 static int dir_sync(struct krt_store *s, const char *name, struct krt_error *err)
 {
     char p[4096];
-    if (full_path(s, name, p, sizeof(p), err) || fsync_path(p, 0, err))
+    if (full_path(s, name, p, sizeof(p), err) || krt_store_fsync_path(p, 0, err))
         return -1;
     return fsync_parent(p, err);
 }
@@ -89,7 +92,7 @@ static int dir_commit(struct krt_store *s, const char *from, const char *to,
 {
     char a[4096], b[4096];
     if (full_path(s, from, a, sizeof(a), err) || full_path(s, to, b, sizeof(b), err) ||
-        make_parents(s, b, err) || fsync_path(a, 0, err))
+        make_parents(s, b, err) || krt_store_fsync_path(a, 0, err))
         return -1;
     /* link then unlink: never replaces an existing (immutable) segment */
     if (link(a, b))

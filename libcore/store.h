@@ -65,6 +65,9 @@ int krt_store_list(struct krt_store *s, const char *prefix, char ***names, size_
                    struct krt_error *err);
 int krt_store_remove(struct krt_store *s, const char *name, struct krt_error *err);
 
+/** @brief fsync the file (or, with @p dir, the directory) at @p path. */
+int krt_store_fsync_path(const char *path, int dir, struct krt_error *err);
+
 /** @brief Free a list returned by krt_store_list(). */
 void krt_store_list_free(char **names, size_t n);
 
