@@ -42,6 +42,7 @@ struct bpart {
     int64_t seg_from, seg_records, seg_bytes, seg_first, seg_last, seg_min_ts, seg_max_ts;
     int64_t seg_opened_ms;
     bool part_exists; /* a .part left by an interrupted run, to be reopened */
+    bool stale_part;  /* a .part whose closed segment exists: to be removed */
     enum krt_seg_codec seg_codec;
 };
 
@@ -231,6 +232,13 @@ static int scan_partition(struct run *r, struct krt_bk_topic *t, struct krt_bk_p
         if (p->segs[i].to > closed_end)
             closed_end = p->segs[i].to;
     }
+    for (int i = 0; b->part_exists && i < p->nsegs; i++)
+        if (p->segs[i].from == b->seg_from) {
+            /* killed between the commit's link and unlink: the segment is
+             * closed already; the leftover goes once the checks passed */
+            b->part_exists = false;
+            b->stale_part = true;
+        }
     if (b->part_exists) {
         /* the open segment continues after the closed ones; the manifest's
          * position may already count the records it holds */
@@ -959,6 +967,11 @@ int krt_backup_run(const struct krt_common *c, const struct krt_backup_opts *o,
         free(r.m.codec);
         r.m.codec = strdup(krt_seg_codec_name(o->codec));
         rc = write_manifest(&r, err);
+        for (int i = 0; !rc && i < r.nbp; i++)
+            if (r.bp[i].stale_part) {
+                rc = krt_store_remove(&r.store, r.bp[i].part_name, err);
+                r.bp[i].stale_part = false;
+            }
     }
     if (!rc)
         rc = consume(&r, err);

@@ -321,7 +321,7 @@ eq "a malformed manifest: nothing written" "$(snapshot "$BD")" "$before"
 # a corrupted segment: --verify finds it
 cp "$KD/manifest.json" "$BD/manifest.json"
 seg=$(jq -r '.topics[0].partitions[1].segments[0].file' "$BD/manifest.json")
-printf 'X' | dd of="$BD/$seg" bs=1 seek=200 conv=notrunc 2>/dev/null
+printf 'XXXX' | dd of="$BD/$seg" bs=1 seek=$(($(stat -c %s "$BD/$seg") - 40)) conv=notrunc 2>/dev/null
 run krt backup --dir "$BD" --verify
 eq "a corrupted segment: --verify exits 1" "$rc" 1
 contains "a corrupted segment: --verify names it" "$out" "$seg"
