@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Benchmark: back up RECORDS records of 1 KB in 6 partitions (RF 3) with
+#   krt-backup --codec snappy and --codec deflate, against
+#   - kcat -C -e dumping the same records to a file (offset, key, value,
+#     headers in its own format): the anchor krt-backup should beat 1.5x, and
+#   - kafka-consumer-perf-test reading them (the cluster's read ceiling):
+#     krt-backup with snappy should reach 0.8 of it;
+#   ROUNDS times each, taking turns, all in one run on the same cluster.
+#   Reports every run, medians, the ratios, peak RSS (/usr/bin/time) and the
+#   size on disk of each output.
+#   bench/backup.sh [RECORDS] [ROUNDS]      (default 1000000 records, 1 round)
+. "$(dirname "$0")/lib.sh"
+n=${1:-1000000}
+rounds=${2:-1}
+S=bench-backup-$$
+kcli kafka-topics --bootstrap-server "$B" --create --topic "$S" --partitions 6 --replication-factor 3 >/dev/null 2>&1
+echo "filling the source with $n records of 1 KB..."
+kcli kafka-producer-perf-test --topic "$S" --num-records "$n" --record-size 1024 --throughput -1 \
+    --producer-props bootstrap.servers="$B" acks=all linger.ms=20 batch.size=262144 >"$work/fill.log" 2>&1
+rate() { awk -v n="$n" -v ms="$1" 'BEGIN { printf "%.0f", n * 1000 / ms }'; }
+mb() { du -sb "$1" | awk '{ printf "%.1f", $1 / 1048576 }'; }
+settle() { sync; sleep 2; }
+declare -A ms_of rss_of size_of
+lines=()
+
+run_backup() { # run_backup CODEC
+    local d=$work/bk-$1-$r t0 ms
+    settle
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%M' -o "$work/time" build/tools/krt-backup --dir "$d" --topic "$S" --codec "$1" -q \
+        >"$work/bk.log" 2>&1 || { cat "$work/bk.log" >&2; exit 1; }
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    ms_of[$1]+="$ms "
+    rss_of[$1]=$(($(cat "$work/time") / 1024))
+    size_of[$1]=$(mb "$d")
+    lines+=("$(printf '  round %d  krt-backup %-8s %7d ms  %7s records/s  peak RSS %3d MB  %7s MB on disk' \
+        "$r" "$1" "$ms" "$(rate "$ms")" "${rss_of[$1]}" "${size_of[$1]}")")
+    rm -rf "$d"
+}
+
+run_kcat() {
+    local t0 ms
+    settle
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%M' -o "$work/time" kcat -b "$B" -C -t "$S" -e -q -X isolation.level=read_committed \
+        -f '%p %o %T %k %s %h\n' >"$work/dump-$r"
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    ms_of[kcat]+="$ms "
+    rss_of[kcat]=$(($(cat "$work/time") / 1024))
+    size_of[kcat]=$(mb "$work/dump-$r")
+    lines+=("$(printf '  round %d  kcat -C -e dump    %7d ms  %7s records/s  peak RSS %3d MB  %7s MB on disk' \
+        "$r" "$ms" "$(rate "$ms")" "${rss_of[kcat]}" "${size_of[kcat]}")")
+    rm -f "$work/dump-$r"
+}
+
+run_perf() {
+    local t0 ms
+    settle
+    t0=$(date +%s%N)
+    java -Xmx512m -Dlog4j.configuration="file:$repo/scripts/kafka/log4j-tools.properties" \
+        -cp "$(scripts/kafka-cluster classpath)" org.apache.kafka.tools.ConsumerPerformance \
+        --bootstrap-server "$B" --topic "$S" --messages "$n" --group "bench-perf-$$-$r" \
+        --timeout 60000 >"$work/perf.log" 2>&1 || { cat "$work/perf.log" >&2; exit 1; }
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    # its own figure: records per second from its first fetch on (no JVM start)
+    local own
+    own=$(awk -F', *' 'NF >= 6 && $6 ~ /^[0-9.]+$/ { v = $6 } END { printf "%.0f", v }' "$work/perf.log")
+    ms_of[perf]+="$(awk -v n="$n" -v r="$own" 'BEGIN { printf "%.0f", n * 1000 / r }') "
+    lines+=("$(printf '  round %d  consumer-perf-test %7d ms  %7s records/s by its own clock (%s records/s wall, JVM start included)' \
+        "$r" "$ms" "$own" "$(rate "$ms")")")
+}
+
+for r in $(seq 1 "$rounds"); do
+    case $((r % 4)) in # take turns
+        1) run_backup snappy; run_backup deflate; run_kcat; run_perf ;;
+        2) run_kcat; run_perf; run_backup snappy; run_backup deflate ;;
+        3) run_perf; run_backup deflate; run_kcat; run_backup snappy ;;
+        0) run_backup deflate; run_kcat; run_backup snappy; run_perf ;;
+    esac
+done
+med() { printf '%s\n' ${ms_of[$1]} | median; }
+echo "backup of $n records of 1 KB in 6 partitions, $rounds round(s):"
+printf '%s\n' "${lines[@]}"
+ks=$(med snappy) kd=$(med deflate) kc=$(med kcat) kp=$(med perf)
+echo "medians: krt-backup snappy $ks ms, deflate $kd ms, kcat dump $kc ms, consumer-perf-test $kp ms"
+awk -v s="$ks" -v d="$kd" -v c="$kc" -v p="$kp" 'BEGIN {
+    printf "  krt-backup snappy vs kcat dump:           %.2fx (goal >= 1.5x)\n", c / s
+    printf "  krt-backup deflate vs kcat dump:          %.2fx\n", c / d
+    printf "  krt-backup snappy vs consumer-perf-test:  %.2f of the read ceiling (goal >= 0.8)\n", p / s
+}'
+echo "  sizes: snappy ${size_of[snappy]} MB, deflate ${size_of[deflate]} MB, kcat dump ${size_of[kcat]} MB"
+echo "  peak RSS: krt-backup snappy ${rss_of[snappy]} MB, deflate ${rss_of[deflate]} MB (goal < 100 MB); kcat ${rss_of[kcat]} MB"
+kcli kafka-topics --bootstrap-server "$B" --delete --topic "$S" >/dev/null 2>&1 || true

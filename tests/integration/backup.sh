@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# krt-backup against the real cluster. The backup's segment files are read by
+# an independent Avro implementation (Python fastavro) and compared record by
+# record (partition, offset, timestamp and its type, key and value bytes with
+# null distinct from empty, headers in order) with what kcat reads from the
+# topic with read_committed. Golden records come from Python confluent-kafka
+# (null vs empty, binary, duplicate and null-valued headers, old and
+# out-of-order timestamps, an aborted transaction, a compacted topic with
+# tombstones). Then: a second, incremental run; a gap after
+# kafka-delete-records; kill -9 at random moments and resume; --follow; bad
+# input.
+. "$(dirname "$0")/../lib.sh"
+need_cluster
+trap 'jobs -p | xargs -r kill -9 2>/dev/null; rm -rf "$tmp"' EXIT
+python3 -c 'import fastavro, cramjam, confluent_kafka' 2>/dev/null \
+    || bail "python3 lacks fastavro, cramjam or confluent-kafka (run scripts/setup)"
+x=$$-$RANDOM
+G=krt-test-bk-$x
+C=$G-compact
+create_topic "$G" 3 2 --config retention.ms=-1
+create_topic "$C" 2 2 --config cleanup.policy=compact --config segment.ms=200 \
+    --config min.cleanable.dirty.ratio=0.01
+
+cat >"$tmp/golden.py" <<'PY'
+import sys, time
+from confluent_kafka import Producer
+B, T, C, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+now = int(time.time() * 1000)
+p = Producer({'bootstrap.servers': B, 'enable.idempotence': True, 'linger.ms': 5})
+recs = [
+    (0, None, b'null key', [], now),
+    (0, b'', b'', [], now + 1),
+    (0, b'k', None, [], now + 2),
+    (0, b'\x00\xff\xfe\n\t', bytes(range(256)),
+     [('h', b'1'), ('h', b'2'), ('n', None), ('e', b''), ('h', b'1')], now + 3),
+    (0, b'old', b'2001', [], 1000000000000),
+    (0, b'ooo', b'yesterday', [], now - 86400000),
+    (0, b'ooo2', b'two days ago', [('x', b'y')], now - 2 * 86400000),
+    (1, b'p1', b'v', [('only-null', None)], now),
+    (1, None, None, [], now),
+]
+for part, k, v, h, ts in recs:
+    p.produce(T, key=k, value=v, headers=h, partition=part, timestamp=ts)
+p.flush(60)
+# on partition 2: an aborted transaction, then a committed one
+tp = Producer({'bootstrap.servers': B, 'transactional.id': 'krt-test-bk-%s-%d' % (T, n)})
+tp.init_transactions(60)
+tp.begin_transaction()
+for i in range(5):
+    tp.produce(T, key=b'aborted', value=b'aborted-%d-%d' % (n, i), partition=2)
+tp.flush(60)
+tp.abort_transaction(60)
+tp.begin_transaction()
+for i in range(3):
+    tp.produce(T, key=b'committed', value=b'committed-%d-%d' % (n, i), partition=2,
+               headers=[('t', b'x')])
+tp.commit_transaction(60)
+# the compacted topic: updates and tombstones
+for i in range(20):
+    p.produce(C, key=b'key-%d' % (i % 5), value=(None if i % 7 == 3 else b'val-%d-%d' % (n, i)),
+              partition=i % 2)
+p.flush(60)
+PY
+cat >"$tmp/cmp.py" <<'PY'
+# cmp.py BOOTSTRAP DIR TOPIC...: the records fastavro reads from the backup
+# equal what kcat reads with read_committed (-J for offsets, timestamps,
+# nulls and headers; -f with key and value lengths for their exact bytes).
+# Prints "TOPIC BACKUP KCAT MANIFEST" counts; exits 1 on any difference.
+import json, subprocess, sys, os
+import fastavro
+B, D, topics = sys.argv[1], sys.argv[2], sys.argv[3:]
+def kcat(t):
+    base = ['kcat', '-b', B, '-C', '-e', '-q', '-t', t, '-X', 'isolation.level=read_committed']
+    js = subprocess.run(base + ['-J'], check=True, capture_output=True).stdout
+    raw = subprocess.run(base + ['-f', '%p %o %K %S\n%k%s\n'], check=True, capture_output=True).stdout
+    exact, i = {}, 0
+    while i < len(raw):
+        nl = raw.index(b'\n', i)
+        p, o, kl, vl = (int(x) for x in raw[i:nl].split())
+        i = nl + 1
+        k = raw[i:i + kl] if kl >= 0 else None
+        i += max(kl, 0)
+        v = raw[i:i + vl] if vl >= 0 else None
+        i += max(vl, 0)
+        assert raw[i:i + 1] == b'\n'
+        i += 1
+        exact[(p, o)] = (k, v)
+    out = []
+    for line in js.decode('utf-8', 'replace').splitlines():
+        m = json.loads(line)
+        h = m.get('headers') or []
+        hdrs = [(h[j], None if h[j + 1] is None else h[j + 1].encode()) for j in range(0, len(h), 2)]
+        k, v = exact[(m['partition'], m['offset'])]
+        tt = {'create': 'CREATE_TIME', 'logappend': 'LOG_APPEND_TIME'}.get(m['tstype'], 'NOT_AVAILABLE')
+        out.append((m['partition'], m['offset'], m['ts'], tt, k, v, hdrs))
+    return sorted(out, key=lambda r: (r[0], r[1]))
+man = json.load(open(os.path.join(D, 'manifest.json')))
+bad = 0
+for t in topics:
+    want, got, count = kcat(t), [], 0
+    for tt in man['topics']:
+        if tt['name'] != t:
+            continue
+        for p in tt['partitions']:
+            for s in p['segments']:
+                count += s['records']
+                with open(os.path.join(D, s['file']), 'rb') as f:
+                    for r in fastavro.reader(f):
+                        got.append((p['partition'], r['offset'], r['timestamp'], r['timestamp_type'],
+                                    r['key'], r['value'], [(h['key'], h['value']) for h in r['headers']]))
+    # records deleted from the topic since are not compared (the gap test)
+    if want:
+        low = {}
+        for r in want:
+            low.setdefault(r[0], r[1])
+        got = [r for r in got if r[1] >= low.get(r[0], 0)]
+    got.sort(key=lambda r: (r[0], r[1]))
+    if got != want:
+        bad += 1
+        for a, b in zip(got, want):
+            if a != b:
+                print('# first difference in %s\n#   backup: %r\n#   kcat:   %r' % (t, a, b))
+                break
+        else:
+            print('# %s: backup has %d records, kcat %d' % (t, len(got), len(want)))
+    print('%s %d %d %d' % (t, len(got), len(want), count))
+sys.exit(1 if bad else 0)
+PY
+# offsets.py DIR TOPIC: every offset in the backup, "P O" per line, in file order
+cat >"$tmp/offsets.py" <<'PY'
+import json, sys, os
+import fastavro
+D, t = sys.argv[1], sys.argv[2]
+for tt in json.load(open(os.path.join(D, 'manifest.json')))['topics']:
+    if tt['name'] == t:
+        for p in tt['partitions']:
+            for s in p['segments']:
+                with open(os.path.join(D, s['file']), 'rb') as f:
+                    for r in fastavro.reader(f):
+                        print(p['partition'], r['offset'])
+PY
+golden() { python3 "$tmp/golden.py" "$B" "$G" "$C" "$1" 2>"$tmp/golden.err" || bail "golden producer failed: $(tail -3 "$tmp/golden.err")"; }
+golden 1
+# a consumer group with committed offsets on the topic: committed with
+# confluent-kafka, and what the group coordinator then reports read back
+python3 - "$B" "$G" "$G-grp" >"$tmp/grp.want" 2>"$tmp/grp.err" <<'PY' || bail "cannot commit group offsets: $(tail -2 "$tmp/grp.err")"
+import sys
+from confluent_kafka import Consumer, TopicPartition
+B, T, g = sys.argv[1:]
+c = Consumer({'bootstrap.servers': B, 'group.id': g, 'enable.auto.commit': False})
+c.commit(offsets=[TopicPartition(T, p, 2 + p) for p in range(3)], asynchronous=False)
+for tp in sorted(c.committed([TopicPartition(T, p) for p in range(3)], timeout=60), key=lambda x: x.partition):
+    print(tp.partition, tp.offset)
+c.close()
+PY
+# --- one-shot backup, read back by fastavro, compared with kcat
+D=$tmp/bk
+run krt backup --dir "$D" --topic "$G" --topic "$C" --codec deflate
+eq "one-shot backup exits 0" "$rc" 0
+contains "the report lists the partitions" "$out" "$G"
+run python3 "$tmp/cmp.py" "$B" "$D" "$G" "$C"
+eq "fastavro reads the same records as kcat (read_committed), null/empty, binary, headers" "$rc" 0
+[[ $rc == 0 ]] || not_ok "comparison output" "$out"
+# same_counts TOPIC: the backup, kcat and the manifest count the same records, and some
+same_counts() { awk -v t="$1" '$1 == t && $2 == $3 && $3 == $4 && $2 > 0 { f = 1 } END { exit !f }' <<<"$out"; }
+check "record counts: backup = kcat = manifest (golden topic)" same_counts "$G"
+check "record counts: backup = kcat = manifest (compacted topic)" same_counts "$C"
+eq "manifest: cluster id is the one in the brokers' meta.properties" "$(jq -r .cluster_id "$D/manifest.json")" \
+    "$(find "${KRT_CLUSTER_DIR:?}" -name meta.properties -exec sed -n 's/^cluster.id=//p' {} + | sort -u)"
+eq "manifest: partition count and RF" "$(jq -c --arg t "$G" '.topics[] | select(.name == $t) | [.partition_count, .replication_factor]' "$D/manifest.json")" "[3,2]"
+eq "manifest: non-default configs of the compacted topic" \
+    "$(jq -c --arg t "$C" '.topics[] | select(.name == $t) | .configs | [."cleanup.policy", ."segment.ms", ."min.cleanable.dirty.ratio"]' "$D/manifest.json")" \
+    '["compact","200","0.01"]'
+jq -r --arg g "$G-grp" '.groups[] | select(.group == $g) | .offsets[] | "\(.partition) \(.offset)"' "$D/manifest.json" | sort >"$tmp/grp.got"
+if [[ -s $tmp/grp.want ]] && cmp -s "$tmp/grp.want" "$tmp/grp.got"; then ok "manifest: group offsets equal what the coordinator reports"
+else not_ok "manifest: group offsets equal what the coordinator reports" "want: $(tr '\n' ' ' <"$tmp/grp.want")" "got: $(tr '\n' ' ' <"$tmp/grp.got")"; fi
+# SHA-256 of every file, as sha256sum computes it
+bad=0
+while read -r f h; do [[ $(sha256sum "$D/$f" | cut -d' ' -f1) == "$h" ]] || bad=1; done \
+    < <(jq -r '.topics[].partitions[].segments[] | "\(.file) \(.sha256)"' "$D/manifest.json")
+eq "manifest: SHA-256 of every segment equals sha256sum" "$bad" 0
+# the cut is the read_committed end offset (kcat -Q gives the high watermark: equal once the transaction is done)
+eq "manifest: cut of partition 2 is its end offset" \
+    "$(jq --arg t "$G" '.topics[] | select(.name == $t) | .partitions[2].cut' "$D/manifest.json")" "$(kcat_offset "$G" 2 -1)"
+run krt backup --dir "$D" --verify
+eq "--verify passes" "$rc" 0
+contains "--verify says ok" "$out" "verify: ok"
+
+# --- incremental: a second run continues where the first ended
+kcount() { kcat -b "$B" -C -e -q -X isolation.level=read_committed -t "$1" -f '.\n' | wc -l; }
+before=$(($(kcount "$G") + $(kcount "$C")))
+golden 2
+after=$(($(kcount "$G") + $(kcount "$C")))
+run krt backup --dir "$D" --topic "$G" --topic "$C" --json
+eq "second run exits 0" "$rc" 0
+eq "second run read only the new records (kcat's count after minus before)" "$(jq '.records' "$tmp/out")" $((after - before))
+eq "second run started at the first run's end (partition 0)" \
+    "$(jq --arg t "$G" '.partitions[] | select(.topic == $t and .partition == 0) | .from' "$tmp/out")" 7
+run python3 "$tmp/cmp.py" "$B" "$D" "$G" "$C"
+eq "after the incremental run, fastavro still reads what kcat reads" "$rc" 0
+check "incremental counts: backup = kcat = manifest" same_counts "$G"
+eq "two segments per partition now" "$(jq --arg t "$G" '[.topics[] | select(.name == $t) | .partitions[].segments | length] | unique' -c "$D/manifest.json")" "[2]"
+run krt backup --dir "$D" --verify
+eq "--verify passes after the incremental run" "$rc" 0
+
+# --- a gap: the log start moved past the last backed-up offset
+printf '{"partitions":[{"topic":"%s","partition":0,"offset":%d}],"version":1}\n' "$G" "$(($(kcat_offset "$G" 0 -1) + 3))" >"$tmp/del.json"
+golden 3
+kcli kafka-delete-records --bootstrap-server "$B" --offset-json-file "$tmp/del.json" >/dev/null 2>&1 || bail "kafka-delete-records failed"
+low=$(kcat_offset "$G" 0 -2)
+pos=$(jq --arg t "$G" '.topics[] | select(.name == $t) | .partitions[0].position' "$D/manifest.json")
+run krt backup --dir "$D" --topic "$G" --json
+eq "a run that finds a gap exits 1" "$rc" 1
+eq "the report names the gap: from the last run's end to kcat's log start" "$(jq -c --arg t "$G" '.partitions[] | select(.topic == $t and .partition == 0) | .gap' "$tmp/out")" "{\"from\":$pos,\"to\":$low}"
+eq "the manifest records the gap" \
+    "$(jq -c --arg t "$G" '.topics[] | select(.name == $t) | .partitions[0].gaps | map(select(.reason == "log-start")) | map([.from, .to])' "$D/manifest.json")" "[[$pos,$low]]"
+run krt backup --dir "$D" --verify
+eq "--verify accepts a recorded gap" "$rc" 0
+run python3 "$tmp/cmp.py" "$B" "$D" "$G"
+eq "records still in the topic equal the backup's" "$rc" 0
+
+# --- kill -9 at random moments, then resume: every offset exactly once
+K=krt-test-bkk-$x
+create_topic "$K" 3 1
+KD=$tmp/kill
+kills=0
+torn=0
+for round in $(seq 1 12); do
+    seq 1 2000 | awk -v r=$round '{ printf "k%d\tround-%d-%d-%0100d\n", $1, r, $1, 0 }' \
+        | kcat -b "$B" -P -t "$K" -K $'\t' 2>/dev/null || bail "kcat -P failed"
+    # small segments: many rolls (fsync, rename, manifest) for a kill to land in
+    "$build/tools/krt-backup" --dir "$KD" --topic "$K" --segment-bytes 4K --codec snappy -q >/dev/null 2>&1 &
+    pid=$!
+    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.3 + (r % 200) / 100 }')"
+    if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+    wait "$pid" 2>/dev/null
+    compgen -G "$KD/$K/*/*.avro.part" >/dev/null && torn=$((torn + 1))
+done
+((kills >= 10)) && ok "krt-backup killed with SIGKILL $kills times" || not_ok "krt-backup killed with SIGKILL at least 10 times" "only $kills (it finished first)"
+((torn >= 1)) && ok "$torn kills left a segment open mid-write" || not_ok "at least one kill lands mid-write (an open segment left)"
+run krt backup --dir "$KD" --topic "$K" --segment-bytes 4K
+eq "the run after the kills completes" "$rc" 0
+run krt backup --dir "$KD" --verify
+eq "--verify passes after the kills" "$rc" 0
+[[ $rc == 0 ]] || not_ok "verify output" "$out"
+python3 "$tmp/offsets.py" "$KD" "$K" >"$tmp/k.got"
+kcat -b "$B" -C -e -q -t "$K" -f '%p %o\n' | sort -n -k1,1 -k2,2 >"$tmp/k.want"
+eq "no offset twice in the backup" "$(sort "$tmp/k.got" | uniq -d | wc -l)" 0
+sort -n -k1,1 -k2,2 "$tmp/k.got" >"$tmp/k.sorted"
+if cmp -s "$tmp/k.sorted" "$tmp/k.want"; then ok "every offset from log start to the cut exactly once ($(wc -l <"$tmp/k.want"))"
+else not_ok "every offset from log start to the cut exactly once" "$(diff "$tmp/k.want" "$tmp/k.sorted" | head -5)"; fi
+
+# --- --follow: new records arrive in rolled segments; SIGTERM closes them
+F=krt-test-bkf-$x
+create_topic "$F" 2 1
+FD=$tmp/follow
+"$build/tools/krt-backup" --dir "$FD" --topic "$F" --follow --segment-time 1s -q >"$tmp/follow.out" 2>&1 &
+fpid=$!
+for i in 1 2 3; do
+    seq 1 50 | sed "s/^/burst-$i-/" | kcat -b "$B" -P -t "$F" 2>/dev/null
+    sleep 2
+done
+want=$(kcount "$F")
+for i in $(seq 1 60); do # until the rolled segments hold every record
+    n=$(jq '[.topics[].partitions[].segments[].records] | add // 0' "$FD/manifest.json" 2>/dev/null)
+    [[ $n == "$want" ]] && break
+    sleep 1
+done
+eq "--follow: rolled segments in the manifest hold every produced record while running" "$n" "$want"
+kill -TERM "$fpid"
+wait "$fpid"
+eq "--follow exits 0 on SIGTERM" "$?" 0
+run krt backup --dir "$FD" --verify
+eq "--verify passes after --follow" "$rc" 0
+segs=$(jq '[.topics[].partitions[].segments | length] | add' "$FD/manifest.json")
+((segs > 2)) && ok "--follow rolled segments by time ($segs)" || not_ok "--follow rolled segments by time" "segments: $segs"
+run python3 "$tmp/cmp.py" "$B" "$FD" "$F"
+eq "--follow: fastavro reads what kcat reads" "$rc" 0
+
+# --- bad input: a clear error, the documented exit code, nothing written
+snapshot() { find "$1" -type f -printf '%p %s %T@\n' 2>/dev/null | sort | sha256sum; }
+touch "$tmp/plainfile"
+run krt backup --dir "$tmp/plainfile" --topic "$G"
+eq "a file in place of the directory: exit 2" "$rc" 2
+contains "a file in place of the directory: says so" "$err" "is not a directory"
+run krt backup --dir "$tmp/plainfile/sub" --topic "$G"
+eq "a directory under a file: exit 2" "$rc" 2
+run krt backup --dir "$tmp/new" --topic "$G" --codec lzma
+eq "--codec lzma: exit 2" "$rc" 2
+contains "--codec lzma: explains why" "$err" "not the Avro specification's xz"
+[[ ! -e $tmp/new ]] && ok "--codec lzma created nothing" || not_ok "--codec lzma created nothing"
+run krt backup --dir "$tmp/new2" --topic __consumer_offsets
+eq "an internal topic is refused: exit 4" "$rc" 4
+# a foreign Avro file (written by fastavro) where a segment would be
+BD=$tmp/bad
+cp -r "$KD" "$BD"
+python3 -c '
+import fastavro, sys
+fastavro.writer(open(sys.argv[1], "wb"), {"type": "record", "name": "X", "fields": [{"name": "a", "type": "long"}]}, [{"a": 1}])
+' "$BD/$K/0/99999999999999999990-99999999999999999999.avro"
+before=$(snapshot "$BD")
+run krt backup --dir "$BD" --topic "$K"
+eq "a foreign file in the backup: exit 2" "$rc" 2
+contains "a foreign file: named" "$err" "is not a krt backup segment"
+eq "a foreign file: nothing written" "$(snapshot "$BD")" "$before"
+rm "$BD/$K/0/99999999999999999990-99999999999999999999.avro"
+# a manifest of another cluster
+jq '.cluster_id = "another-cluster"' "$BD/manifest.json" >"$tmp/m.json" && cp "$tmp/m.json" "$BD/manifest.json"
+before=$(snapshot "$BD")
+run krt backup --dir "$BD" --topic "$K"
+eq "a backup of another cluster without --force: exit 4" "$rc" 4
+contains "another cluster: says so" "$err" "of cluster 'another-cluster'"
+eq "another cluster: nothing written" "$(snapshot "$BD")" "$before"
+# a malformed manifest: the typed reader names file and path
+jq '.topics[0].partitions[0].position = "12"' "$BD/manifest.json" >"$tmp/m.json" && cp "$tmp/m.json" "$BD/manifest.json"
+before=$(snapshot "$BD")
+run krt backup --dir "$BD" --topic "$K"
+eq "a malformed manifest: exit 2" "$rc" 2
+contains "a malformed manifest: names the JSON path" "$err" "/topics/0/partitions/0/position"
+eq "a malformed manifest: nothing written" "$(snapshot "$BD")" "$before"
+# a corrupted segment: --verify finds it
+cp "$KD/manifest.json" "$BD/manifest.json"
+seg=$(jq -r '.topics[0].partitions[1].segments[0].file' "$BD/manifest.json")
+printf 'XXXX' | dd of="$BD/$seg" bs=1 seek=$(($(stat -c %s "$BD/$seg") - 40)) conv=notrunc 2>/dev/null
+run krt backup --dir "$BD" --verify
+eq "a corrupted segment: --verify exits 1" "$rc" 1
+contains "a corrupted segment: --verify names it" "$out" "$seg"
+truncate -s -5 "$BD/$seg"
+run krt backup --dir "$BD" --verify --json
+eq "a torn segment: --verify exits 1" "$rc" 1
+contains "a torn segment: the block structure problem is reported" "$(jq -r '.problems[]' "$tmp/out")" "incomplete"
+
+done_testing
