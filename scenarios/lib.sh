@@ -33,10 +33,11 @@ secs_since() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 
 # A name unique to this run, so drills never see each other's topics.
 drill_name() { echo "drill-$1-$$-$RANDOM"; }
 
-create_topic() { # create_topic NAME PARTITIONS RF [--config k=v]...
-    local t=$1 p=$2 r=$3; shift 3
-    rb kcli kafka-topics --bootstrap-server "$B" --create --topic "$t" \
-        --partitions "$p" --replication-factor "$r" "$@"
+create_topic() { # create_topic NAME PARTITIONS RF|ASSIGNMENT [--config k=v]...
+    local t=$1 p=$2 r=$3 layout; shift 3
+    if [[ $r == *:* ]]; then layout=(--replica-assignment "$r")
+    else layout=(--partitions "$p" --replication-factor "$r"); fi
+    rb kcli kafka-topics --bootstrap-server "$B" --create --topic "$t" "${layout[@]}" "$@"
     ((rb_rc == 0)) || { say "drill: cannot create topic $t"; return 1; }
     wait_leaders "$t" "$p" 60
 }
