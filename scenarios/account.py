@@ -10,6 +10,15 @@
       survived = the consumed lines; lost = acked - survived, as sets of
       (partition, offset, value). Prints one JSON object.
 
+  account.py team RESEND.txt SOURCE_TAIL.txt
+      the consuming team's processing: first the resend topic's records
+      ("partition offset headers value", headers as kcat's %h prints them),
+      then its regular stream from its committed offsets ("partition offset
+      value"), de-duplicated with the provenance headers as the runbook says:
+      per source partition, skip a record whose source offset is not above the
+      highest one applied. Prints one JSON object (processed events, duplicates
+      skipped, events processed twice).
+
 Only the standard library: the drills must not depend on a client written here.
 """
 import json
@@ -133,11 +142,40 @@ def diff(acked_path, consumed_path):
     }))
 
 
+def team(resend_path, tail_path):
+    applied = {}                      # source partition -> highest source offset
+    processed = {}                    # (partition, offset) -> times processed
+    skipped = 0
+    events = []
+    with open(resend_path) as f:
+        for line in f:
+            _p, _o, hdrs, value = line.rstrip("\n").split(" ", 3)
+            h = dict(kv.split("=", 1) for kv in hdrs.split(",") if "=" in kv)
+            events.append((int(h["krt.source.partition"]), int(h["krt.source.offset"]), value))
+    with open(tail_path) as f:
+        for line in f:
+            p, o, value = line.rstrip("\n").split(" ", 2)
+            events.append((int(p), int(o), value))
+    for p, o, value in events:
+        if o <= applied.get(p, -1):
+            skipped += 1
+            continue
+        applied[p] = o
+        processed[(p, o, value)] = processed.get((p, o, value), 0) + 1
+    with open(resend_path + ".processed", "w") as f:
+        for p, o, v in sorted(processed):
+            f.write("%d %d %s\n" % (p, o, v))
+    print(json.dumps({"processed": len(processed), "skipped_as_duplicates": skipped,
+                      "processed_twice": sum(1 for n in processed.values() if n > 1)}))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     if sys.argv[1] == "consume":
         consume(sys.argv[2:])
+    elif sys.argv[1] == "team" and len(sys.argv) == 4:
+        team(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "diff" and len(sys.argv) == 4:
         diff(sys.argv[2], sys.argv[3])
     else:

@@ -88,6 +88,10 @@ load_wait_acked() { # load_wait_acked OUT N SECS: until N records are acknowledg
     done
 }
 
+load_stop() { # stop the producer now (SIGTERM to the JVM: it flushes and prints what was acknowledged)
+    pkill -TERM -P "$LOAD_PID" 2>/dev/null || true
+}
+
 load_finish() { # wait for the producer to finish; its exit code does not matter (errors are counted)
     wait "$LOAD_PID" 2>/dev/null || true
     say "   producer: $(acked_count "$1") acknowledged, $(grep -c '"producer_send_error"' "$1" || true) send errors"
