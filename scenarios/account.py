@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""account.py: the drills' bookkeeping over what Kafka's own clients printed.
+
+  account.py consume --end P=OFF[,P=OFF...] --timeout SECS OUT -- CMD...
+      run CMD (kafka-verifiable-consumer --verbose), write one line
+      "partition offset value" per record it reports to OUT, and stop it once
+      every partition was read up to its end offset (or after SECS: exit 1).
+  account.py diff ACKED.jsonl CONSUMED.txt
+      acked = producer_send_success events of kafka-verifiable-producer;
+      survived = the consumed lines; lost = acked - survived, as sets of
+      (partition, offset, value). Prints one JSON object.
+
+  account.py team RESEND.txt SOURCE_TAIL.txt
+      the consuming team's processing: first the resend topic's records
+      ("partition offset headers value", headers as kcat's %h prints them),
+      then its regular stream from its committed offsets ("partition offset
+      value"), de-duplicated with the provenance headers as the runbook says:
+      per source partition, skip a record whose source offset is not above the
+      highest one applied. Prints one JSON object (processed events, duplicates
+      skipped, events processed twice).
+
+Only the standard library: the drills must not depend on a client written here.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def parse_end(spec):
+    end = {}
+    for item in spec.split(","):
+        if item:
+            p, o = item.split("=")
+            end[int(p)] = int(o)
+    return end
+
+
+def consume(argv):
+    end, timeout, out = None, 120.0, None
+    i = 0
+    while i < len(argv) and argv[i] != "--":
+        if argv[i] == "--end":
+            end = parse_end(argv[i + 1]); i += 2
+        elif argv[i] == "--timeout":
+            timeout = float(argv[i + 1]); i += 2
+        else:
+            out = argv[i]; i += 1
+    cmd = argv[i + 1:]
+    if end is None or out is None or not cmd:
+        sys.exit("account.py consume: usage: --end P=OFF,... --timeout S OUT -- CMD...")
+    # A partition is done when the consumer reported a record at end-1 or
+    # later; transaction markers take offsets too, so a committed position at
+    # or past the end also counts (offsets_committed events).
+    todo = {p for p, o in end.items() if o > 0}
+    seen = 0
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + timeout
+    ok = not todo
+    with open(out, "w") as f:
+        import selectors
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while todo and time.monotonic() < deadline:
+            if not sel.select(timeout=1.0):
+                if proc.poll() is not None:
+                    break
+                continue
+            line = proc.stdout.readline()
+            if not line:
+                break
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            name = ev.get("name")
+            if name == "record_data":
+                p, o = ev["partition"], ev["offset"]
+                f.write("%d %d %s\n" % (p, o, ev.get("value")))
+                seen += 1
+                if p in todo and o >= end[p] - 1:
+                    todo.discard(p)
+            elif name == "offsets_committed":
+                for c in ev.get("offsets") or []:
+                    p = c.get("partition")
+                    if p in todo and c.get("offset", 0) >= end[p]:
+                        todo.discard(p)
+        ok = not todo
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    if not ok:
+        print("account.py: consumer did not reach the end of partitions %s within %ss (%d records read)"
+              % (sorted(todo), timeout, seen), file=sys.stderr)
+        sys.exit(1)
+
+
+def ranges(pairs):
+    """(partition, offset) pairs -> [{partition, from, to}] with to exclusive."""
+    out = []
+    for p, o in sorted(pairs):
+        if out and out[-1]["partition"] == p and out[-1]["to"] == o:
+            out[-1]["to"] = o + 1
+        else:
+            out.append({"partition": p, "from": o, "to": o + 1})
+    return out
+
+
+def diff(acked_path, consumed_path):
+    acked, failed = set(), 0
+    with open(acked_path) as f:
+        for line in f:
+            if not line.startswith("{"):
+                continue
+            ev = json.loads(line)
+            if ev.get("name") == "producer_send_success":
+                acked.add((ev["partition"], ev["offset"], ev["value"]))
+            elif ev.get("name") == "producer_send_error":
+                failed += 1
+    survived = set()
+    with open(consumed_path) as f:
+        for line in f:
+            p, o, v = line.rstrip("\n").split(" ", 2)
+            survived.add((int(p), int(o), v))
+    lost = acked - survived
+    print(json.dumps({
+        "acked": len(acked),
+        "send_errors": failed,
+        "read_back": len(survived),
+        "survived": len(acked & survived),
+        "lost": len(lost),
+        "lost_ranges": ranges((p, o) for p, o, _ in lost),
+    }))
+
+
+def team(resend_path, tail_path):
+    applied = {}                      # source partition -> highest source offset
+    processed = {}                    # (partition, offset) -> times processed
+    skipped = 0
+    events = []
+    with open(resend_path) as f:
+        for line in f:
+            _p, _o, hdrs, value = line.rstrip("\n").split(" ", 3)
+            h = dict(kv.split("=", 1) for kv in hdrs.split(",") if "=" in kv)
+            events.append((int(h["krt.source.partition"]), int(h["krt.source.offset"]), value))
+    with open(tail_path) as f:
+        for line in f:
+            p, o, value = line.rstrip("\n").split(" ", 2)
+            events.append((int(p), int(o), value))
+    for p, o, value in events:
+        if o <= applied.get(p, -1):
+            skipped += 1
+            continue
+        applied[p] = o
+        processed[(p, o, value)] = processed.get((p, o, value), 0) + 1
+    with open(resend_path + ".processed", "w") as f:
+        for p, o, v in sorted(processed):
+            f.write("%d %d %s\n" % (p, o, v))
+    print(json.dumps({"processed": len(processed), "skipped_as_duplicates": skipped,
+                      "processed_twice": sum(1 for n in processed.values() if n > 1)}))
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    if sys.argv[1] == "consume":
+        consume(sys.argv[2:])
+    elif sys.argv[1] == "team" and len(sys.argv) == 4:
+        team(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "diff" and len(sys.argv) == 4:
+        diff(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

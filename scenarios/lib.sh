@@ -1,0 +1,150 @@
+# scenarios/lib.sh - what every drill shares: narration, the runbook's
+# commands printed as they run, the load (kafka-verifiable-producer), the
+# independent read-back (kafka-verifiable-consumer), the accounting and the
+# result row. Sourced by scenarios/run; $repo, $build, $work, $size are set.
+
+kc() { "$repo/scripts/kafka-cluster" "$@"; }
+kcli() { kc cli "$@"; }
+
+say() { printf '%s\n' "$*" >&2; }
+step() { printf '\n-- %s\n' "$*" >&2; }
+
+# rb CMD...: a command of the runbook: printed as the operator types it (krt
+# tools without their build path), run, its output shown. Sets $rb_rc and
+# $rb_out (stdout).
+rb() {
+    local shown=("$@")
+    [[ ${shown[0]} == "$build"/tools/* ]] && shown[0]=${shown[0]##*/}
+    printf '$ %s\n' "${shown[*]}" >&2
+    set +e
+    rb_out=$("$@" 2>"$work/rb.err")
+    rb_rc=$?
+    set -e
+    [[ -n $rb_out ]] && printf '%s\n' "$rb_out" | sed 's/^/    /' >&2
+    [[ -s $work/rb.err ]] && sed 's/^/    /' "$work/rb.err" >&2
+    say "    (exit code $rb_rc)"
+}
+krt() { "$build/tools/krt-$1" "${@:2}"; }
+krt_path() { echo "$build/tools/krt-$1"; }
+
+now_ms() { date +%s%3N; }
+secs_since() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
+
+# A name unique to this run, so drills never see each other's topics.
+drill_name() { echo "drill-$1-$$-$RANDOM"; }
+
+create_topic() { # create_topic NAME PARTITIONS RF|ASSIGNMENT [--config k=v]...
+    local t=$1 p=$2 r=$3 layout; shift 3
+    if [[ $r == *:* ]]; then layout=(--replica-assignment "$r")
+    else layout=(--partitions "$p" --replication-factor "$r"); fi
+    rb kcli kafka-topics --bootstrap-server "$B" --create --topic "$t" "${layout[@]}" "$@"
+    ((rb_rc == 0)) || { say "drill: cannot create topic $t"; return 1; }
+    wait_leaders "$t" "$p" 60
+}
+
+leaders() { # leaders TOPIC: "partition leader" lines from kcat's metadata
+    kcat -b "$B" -L -t "$1" -m 5 2>/dev/null \
+        | awk '/partition [0-9]+, leader/ { gsub(",", ""); print $2, $4 }'
+}
+
+wait_leaders() { # wait_leaders TOPIC N SECS: every partition has a leader
+    local t=$1 n=$2 secs=$3 t0=$SECONDS
+    while :; do
+        [[ $(leaders "$t" | awk '$2 >= 0' | wc -l) == "$n" ]] && return 0
+        ((SECONDS - t0 < secs)) || { say "drill: $t has no leader on every partition after ${secs}s"; return 1; }
+        sleep 0.5
+    done
+}
+
+end_offsets() { # end_offsets TOPIC: "P=OFF,P=OFF" as kcat -Q reports them
+    local t=$1 p spec=""
+    for p in $(leaders "$t" | awk '{ print $1 }'); do
+        spec+="$p=$(kcat -b "$B" -Q -t "$t:$p:-1" 2>/dev/null | awk '{ print $NF }'),"
+    done
+    echo "${spec%,}"
+}
+
+# load_start TOPIC ACKS COUNT RATE OUT [producer.config file]: the steady load,
+# in the background; LOAD_PID is set.
+load_start() {
+    local t=$1 acks=$2 n=$3 rate=$4 out=$5 conf=${6:-}
+    [[ $acks == all ]] && acks=-1 # the tool takes an integer
+    local args=(--bootstrap-server "$B" --topic "$t" --acks "$acks" --max-messages "$n"
+        --throughput "$rate" --value-prefix "$RANDOM")
+    [[ -n $conf ]] && args+=(--producer.config "$conf")
+    printf '$ kafka-verifiable-producer %s > %s &\n' "${args[*]}" "${out##*/}" >&2
+    kcli kafka-verifiable-producer "${args[@]}" >"$out" 2>"$out.err" &
+    LOAD_PID=$!
+}
+
+acked_count() { grep -c '"producer_send_success"' "$1" 2>/dev/null || true; }
+
+load_wait_acked() { # load_wait_acked OUT N SECS: until N records are acknowledged
+    local out=$1 n=$2 secs=$3 t0=$SECONDS
+    while (($(acked_count "$out") < n)); do
+        kill -0 "$LOAD_PID" 2>/dev/null || { say "drill: the producer exited early: $(tail -3 "$out.err")"; return 1; }
+        ((SECONDS - t0 < secs)) || { say "drill: only $(acked_count "$out") of $n records acknowledged after ${secs}s"; return 1; }
+        sleep 0.2
+    done
+}
+
+load_stop() { # stop the producer now (SIGTERM to the JVM: it flushes and prints what was acknowledged)
+    pkill -TERM -P "$LOAD_PID" 2>/dev/null || true
+}
+
+load_finish() { # wait for the producer to finish; its exit code does not matter (errors are counted)
+    wait "$LOAD_PID" 2>/dev/null || true
+    say "   producer: $(acked_count "$1") acknowledged, $(grep -c '"producer_send_error"' "$1" || true) send errors"
+}
+
+# read_back TOPIC OUT: every record of TOPIC, read by kafka-verifiable-consumer
+# in a fresh group, up to the end offsets of this moment.
+read_back() {
+    local t=$1 out=$2 end; end=$(end_offsets "$t")
+    say "\$ kafka-verifiable-consumer --topic $t --group-id drill-check-$$ --reset-policy earliest --verbose  (until $end)"
+    python3 "$here/account.py" consume --end "$end" --timeout "$((60 + records / 2000))" "$out" -- \
+        "$repo/scripts/kafka-cluster" cli kafka-verifiable-consumer --bootstrap-server "$B" \
+        --topic "$t" --group-id "drill-check-$$-$RANDOM" --reset-policy earliest --verbose \
+        2>"$out.err"
+}
+
+# account ACKED CONSUMED: sets acked/lost/survived and lost_ranges (JSON)
+account() {
+    local j; j=$(python3 "$here/account.py" diff "$1" "$2")
+    acked=$(jq -r .acked <<<"$j"); lost=$(jq -r .lost <<<"$j"); survived=$(jq -r .survived <<<"$j")
+    lost_ranges=$(jq -c .lost_ranges <<<"$j")
+    say "   accounting: acked $acked, survived $survived, lost $lost $( ((lost > 0)) && echo "$lost_ranges")"
+}
+
+# result NAME FAULT ACKED LOST RECOVERED RTO PASS(0|1) EXPECT [NOTE]: one row
+result() {
+    jq -cn --arg drill "$1" --arg fault "$2" --arg acked "$3" --arg lost "$4" \
+        --arg recovered "$5" --arg rto "$6" --argjson pass "$7" --arg expect "$8" \
+        --arg note "${9:-}" --arg runbook "${drill_runbook:-}" \
+        '{drill: $drill, fault: $fault,
+          acked: ($acked | tonumber? // $acked), lost: ($lost | tonumber? // $lost),
+          recovered: ($recovered | tonumber? // $recovered),
+          recovery_s: ($rto | tonumber? // $rto), verdict: (if $pass == 1 then "pass" else "FAIL" end),
+          expect: $expect, note: $note, runbook: $runbook}' >>"$work/results.jsonl"
+}
+
+# wait_audit_healthy TOPIC SECS: poll krt-audit until it exits 0 (healthy);
+# prints the seconds it took on stdout
+wait_audit_healthy() {
+    local t=$1 secs=$2 t0; t0=$(now_ms)
+    while :; do
+        if "$build/tools/krt-audit" --topic "$t" >/dev/null 2>&1; then secs_since "$t0"; return 0; fi
+        (($(now_ms) - t0 < secs * 1000)) || return 1
+        sleep 0.5
+    done
+}
+
+# Gap fill after a loss needs krt-restore --fill-gaps from a --follow backup
+# (issue 11), which is not on this branch. The drills call this hook so the
+# step is visible and the verdict says it was not checked.
+gap_fill_hook() {
+    if [[ -x $build/tools/krt-restore ]]; then
+        say "   krt-restore exists now: wire the gap fill into this drill (scenarios/lib.sh gap_fill_hook)"
+    fi
+    say "   PENDING: gap fill (krt-backup --follow + krt-restore --fill-gaps, issue 11) is not checked by this drill yet"
+}
