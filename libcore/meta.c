@@ -169,8 +169,13 @@ int krt_selection_add(struct krt_selection *sel, const char *spec, struct krt_er
                               lo, hi, spec);
                 goto fail;
             }
-            if ((int64_t)hi - lo > 1000000)
-                goto bad;
+            /* memory bounded whatever the argument: at most a million
+             * partitions in one selection, ranges counted together */
+            if ((int64_t)ts.nparts + ((int64_t)hi - lo) >= 1000000) {
+                krt_error_set(err, KRT_ERR_USAGE,
+                              "too many partitions in '%.64s' (at most 1000000)", spec);
+                goto fail;
+            }
             for (int64_t x = lo; x <= hi; x++) {
                 if ((size_t)ts.nparts == cap) {
                     cap = cap ? cap * 2 : 8;
