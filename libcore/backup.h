@@ -138,6 +138,7 @@ struct krt_backup_report {
     int64_t records, bytes, segments, gaps, groups, elapsed_ms;
     /* verification */
     int64_t files_checked;
+    int64_t live_compared; /**< --live: topic records compared with the backup */
     char **problems;
     int nproblems;
 };
@@ -152,6 +153,14 @@ int krt_backup_run(const struct krt_common *c, const struct krt_backup_opts *o,
  *  gap). Problems are listed in the report; the call fails only when the
  *  backup cannot be read at all. */
 int krt_backup_verify(const char *dir, struct krt_backup_report *rep, struct krt_error *err);
+
+/** @brief Compare the backup with the live topics: every committed record
+ *  still in a topic, from its log start to the backup's position, must be in
+ *  the backup with the same offset, timestamp, key, value and headers (the
+ *  backup may hold more: records deleted or compacted away since).
+ *  Differences are added to the report's problems. */
+int krt_backup_verify_live(const struct krt_common *c, const char *dir,
+                           struct krt_backup_report *rep, struct krt_error *err);
 
 /** @brief Print a report for a person. */
 void krt_backup_print(const struct krt_backup_report *rep, FILE *f);

@@ -221,6 +221,10 @@ run krt backup --dir "$D" --verify
 eq "--verify accepts a recorded gap" "$rc" 0
 run python3 "$tmp/cmp.py" "$B" "$D" "$G"
 eq "records still in the topic equal the backup's" "$rc" 0
+run krt backup --dir "$D" --verify --live --json
+eq "--verify --live passes" "$rc" 0
+eq "--verify --live compared every record kcat still reads" "$(jq .live_compared "$tmp/out")" \
+    $(($(kcount "$G") + $(kcount "$C")))
 
 # --- kill -9 at random moments, then resume: every offset exactly once
 K=krt-test-bkk-$x
@@ -279,6 +283,21 @@ segs=$(jq '[.topics[].partitions[].segments | length] | add' "$FD/manifest.json"
 ((segs > 2)) && ok "--follow rolled segments by time ($segs)" || not_ok "--follow rolled segments by time" "segments: $segs"
 run python3 "$tmp/cmp.py" "$B" "$FD" "$F"
 eq "--follow: fastavro reads what kcat reads" "$rc" 0
+
+# --- --verify --live finds a topic deleted and created again with other records
+R=krt-test-bkr-$x
+RD=$tmp/recreated
+create_topic "$R" 1 1
+seq 1 20 | sed 's/^/first-/' | kcat -b "$B" -P -t "$R" 2>/dev/null
+run krt backup --dir "$RD" --topic "$R"
+eq "backup of the topic to recreate" "$rc" 0
+kcli kafka-topics --bootstrap-server "$B" --delete --topic "$R" >/dev/null 2>&1 || bail "cannot delete $R"
+for i in $(seq 1 30); do kcat -b "$B" -L -t "$R" 2>/dev/null | grep -q "topic \"$R\" with 1 partitions" || break; sleep 1; done
+create_topic "$R" 1 1
+seq 1 20 | sed 's/^/second-/' | kcat -b "$B" -P -t "$R" 2>/dev/null
+run krt backup --dir "$RD" --verify --live
+eq "--verify --live: a recreated topic is a finding (exit 1)" "$rc" 1
+contains "--verify --live: names the differing value" "$out" "offset 0: the value differs from the backup"
 
 # --- bad input: a clear error, the documented exit code, nothing written
 snapshot() { find "$1" -type f -printf '%p %s %T@\n' 2>/dev/null | sort | sha256sum; }
