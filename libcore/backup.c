@@ -453,6 +453,7 @@ static int read_configs(struct run *r, struct krt_error *err)
     }
     if (sets)
         krt_configs_free(sets, n);
+    free(sets);
     free(names);
     free(ts);
     return rc;
