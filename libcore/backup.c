@@ -905,7 +905,8 @@ static int prepare(struct run *r, struct krt_error *err)
     return 0;
 }
 
-static int connect_and_cut(struct run *r, struct krt_error *err)
+int krt_backup_consumer_open(const struct krt_common *c, struct krt_conn *conn,
+                             struct krt_error *err)
 {
     struct krt_props extra = {0};
     krt_props_add(&extra, "group.id", "krt-backup-unused", 0);
@@ -913,9 +914,15 @@ static int connect_and_cut(struct run *r, struct krt_error *err)
     krt_props_add(&extra, "enable.partition.eof", "true", 0);
     krt_props_add(&extra, "queued.max.messages.kbytes", QUEUE_KB, 0);
     krt_props_add(&extra, "fetch.max.bytes", FETCH_MAX, 0);
-    int rc = krt_conn_open(&r->conn, r->c, KRT_CONN_CONSUMER, &extra, err);
+    int rc = krt_conn_open(conn, c, KRT_CONN_CONSUMER, &extra, err);
     krt_props_free(&extra);
-    if (rc)
+    return rc;
+}
+
+static int connect_and_cut(struct run *r, struct krt_error *err)
+{
+    int rc;
+    if (krt_backup_consumer_open(r->c, &r->conn, err))
         return -1;
     krt_conn_trap_signals(&r->conn);
     char *cid = rd_kafka_clusterid(r->conn.rk, r->c->timeout_ms);

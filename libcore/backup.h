@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "conn.h"
 #include "error.h"
 #include "meta.h"
 #include "opts.h"
@@ -142,6 +143,11 @@ struct krt_backup_report {
     char **problems;
     int nproblems;
 };
+
+/** @brief Open the consumer a backup reads with: no group, read_committed,
+ *  partition EOF events, a bounded prefetch queue. */
+int krt_backup_consumer_open(const struct krt_common *c, struct krt_conn *conn,
+                             struct krt_error *err);
 
 /** @brief Back up: read local state, connect, take the cut, read to it (or
  *  follow until interrupted), roll segments, write the manifest. */

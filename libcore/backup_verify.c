@@ -365,12 +365,12 @@ static const char *live_diff(const struct krt_seg_record *r, const rd_kafka_mess
 {
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
-    if (ts != r->timestamp)
-        return "timestamp";
-    if (!same_bytes(r->key, r->key_len, m->key, m->key_len))
-        return "key";
     if (!same_bytes(r->value, r->value_len, m->payload, m->len))
         return "value";
+    if (!same_bytes(r->key, r->key_len, m->key, m->key_len))
+        return "key";
+    if (ts != r->timestamp)
+        return "timestamp";
     rd_kafka_headers_t *h = NULL;
     size_t n = 0;
     if (!rd_kafka_message_headers(m, &h) && h)
@@ -478,19 +478,13 @@ int krt_backup_verify_live(const struct krt_common *c, const char *dir,
     struct krt_backup_manifest m;
     if (krt_backup_manifest_read(dir, 0, &m, err))
         return -1;
-    struct krt_props extra = {0};
-    krt_props_add(&extra, "group.id", "krt-backup-unused", 0);
-    krt_props_add(&extra, "isolation.level", "read_committed", 0);
-    krt_props_add(&extra, "enable.partition.eof", "true", 0);
-    krt_props_add(&extra, "queued.max.messages.kbytes", "8192", 0);
     struct krt_conn conn = {0};
     struct krt_metadata md = {0};
     struct krt_tplist l = {0};
     struct live_part *v = NULL;
     int64_t *low = NULL, *high = NULL;
     int *perr = NULL, n = 0;
-    int rc = krt_conn_open(&conn, c, KRT_CONN_CONSUMER, &extra, err);
-    krt_props_free(&extra);
+    int rc = krt_backup_consumer_open(c, &conn, err);
     if (rc)
         goto out;
     krt_conn_trap_signals(&conn);

@@ -223,8 +223,13 @@ run python3 "$tmp/cmp.py" "$B" "$D" "$G"
 eq "records still in the topic equal the backup's" "$rc" 0
 run krt backup --dir "$D" --verify --live --json
 eq "--verify --live passes" "$rc" 0
-eq "--verify --live compared every record kcat still reads" "$(jq .live_compared "$tmp/out")" \
-    $(($(kcount "$G") + $(kcount "$C")))
+# what kcat reads of both topics below where the backup of each partition ends
+jq -r '.topics[] | .name as $t | .partitions[] | "\($t) \(.partition) \(.position)"' "$D/manifest.json" >"$tmp/pos"
+live_want=$(for t in "$G" "$C"; do
+    kcat -b "$B" -C -e -q -X isolation.level=read_committed -t "$t" -f "$t %p %o\n"
+done | awk 'NR == FNR { end[$1 " " $2] = $3; next } $3 < end[$1 " " $2]' "$tmp/pos" - | wc -l)
+eq "--verify --live compared every record kcat still reads below the backup's end" \
+    "$(jq .live_compared "$tmp/out")" "$live_want"
 
 # --- kill -9 at random moments, then resume: every offset exactly once
 K=krt-test-bkk-$x
@@ -283,6 +288,34 @@ segs=$(jq '[.topics[].partitions[].segments | length] | add' "$FD/manifest.json"
 ((segs > 2)) && ok "--follow rolled segments by time ($segs)" || not_ok "--follow rolled segments by time" "segments: $segs"
 run python3 "$tmp/cmp.py" "$B" "$FD" "$F"
 eq "--follow: fastavro reads what kcat reads" "$rc" 0
+
+# --- the cut is the last stable offset: an open transaction neither blocks
+# the run nor gets backed up
+L=krt-test-bkl-$x
+create_topic "$L" 1 1
+python3 - "$B" "$L" "$build/tools/krt-backup" "$tmp/lso" >"$tmp/lso.out" 2>"$tmp/lso.err" <<'PY'
+import sys, subprocess
+from confluent_kafka import Producer
+B, T, exe, d = sys.argv[1:]
+p = Producer({'bootstrap.servers': B})
+for i in range(5):
+    p.produce(T, value=b'plain-%d' % i, partition=0)
+p.flush(60)
+tp = Producer({'bootstrap.servers': B, 'transactional.id': 'krt-test-lso-' + T})
+tp.init_transactions(60)
+tp.begin_transaction()
+for i in range(3):
+    tp.produce(T, value=b'open-%d' % i, partition=0)
+tp.flush(60)
+for i in range(2):
+    p.produce(T, value=b'after-%d' % i, partition=0)
+p.flush(60)
+r = subprocess.run([exe, '--dir', d, '-t', T, '--json'], capture_output=True, timeout=300)
+sys.stdout.write(r.stdout.decode())
+tp.abort_transaction(60)
+PY
+eq "an open transaction: the run ends at the last stable offset (its first record)" \
+    "$(jq -c '.partitions[0] | [.cut, .records]' "$tmp/lso.out")" "[5,5]"
 
 # --- --verify --live finds a topic deleted and created again with other records
 R=krt-test-bkr-$x
@@ -344,11 +377,13 @@ eq "a malformed manifest: nothing written" "$(snapshot "$BD")" "$before"
 cp "$KD/manifest.json" "$BD/manifest.json"
 seg=$(jq -r '.topics[0].partitions[1].segments[0].file' "$BD/manifest.json")
 printf 'XXXX' | dd of="$BD/$seg" bs=1 seek=$(($(stat -c %s "$BD/$seg") - 40)) conv=notrunc 2>/dev/null
-run krt backup --dir "$BD" --verify
+# avro-c 1.11.1 leaks what its reader allocated when the first block fails
+# to decode (nothing krt holds): leak detection off for these two runs
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 run krt backup --dir "$BD" --verify
 eq "a corrupted segment: --verify exits 1" "$rc" 1
 contains "a corrupted segment: --verify names it" "$out" "$seg"
 truncate -s -5 "$BD/$seg"
-run krt backup --dir "$BD" --verify --json
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 run krt backup --dir "$BD" --verify --json
 eq "a torn segment: --verify exits 1" "$rc" 1
 contains "a torn segment: the block structure problem is reported" "$(jq -r '.problems[]' "$tmp/out")" "incomplete"
 
