@@ -289,6 +289,12 @@ segs=$(jq '[.topics[].partitions[].segments | length] | add' "$FD/manifest.json"
 run python3 "$tmp/cmp.py" "$B" "$FD" "$F"
 eq "--follow: fastavro reads what kcat reads" "$rc" 0
 
+# --- progress on a terminal (script(1) gives the run a pseudo-terminal), none in a pipe
+script -qec "'$build/tools/krt-backup' --dir '$tmp/progress' --topic '$G'" /dev/null >"$tmp/tty.out" 2>&1
+contains "on a terminal: progress with records, rate and ETA" "$(tr '\r' '\n' <"$tmp/tty.out")" "records/s, ETA"
+run krt backup --dir "$tmp/progress2" --topic "$G"
+lacks "in a pipe: no progress line" "$out$err" "records/s"
+
 # --- the cut is the last stable offset: an open transaction neither blocks
 # the run nor gets backed up
 L=krt-test-bkl-$x
