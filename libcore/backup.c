@@ -21,7 +21,7 @@
  * the memory whatever the topic's size. Measured on 100,000 x 1 KB in 6
  * partitions (bench/backup.sh's topic, a loaded 2-core machine): an 8 MB
  * queue and 4 MB fetches took 7.4 s at 40 MB peak RSS; 32 MB, 32 MB and 4 MB
- * per partition 2.0-2.3 s at 80-82 MB; 16 MB, 16 MB, 4 MB 3.2 s at 78 MB. */
+ * per partition 2.0-3.2 s at 80-86 MB; 16 MB, 16 MB, 4 MB 3.2 s at 78 MB. */
 #define QUEUE_KB "32768"
 #define FETCH_MAX "33554432"
 #define PART_FETCH_MAX "4194304"
