@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "conn.h"
 #include "error.h"
 #include "meta.h"
 #include "opts.h"
@@ -138,9 +139,15 @@ struct krt_backup_report {
     int64_t records, bytes, segments, gaps, groups, elapsed_ms;
     /* verification */
     int64_t files_checked;
+    int64_t live_compared; /**< --live: topic records compared with the backup */
     char **problems;
     int nproblems;
 };
+
+/** @brief Open the consumer a backup reads with: no group, read_committed,
+ *  partition EOF events, a bounded prefetch queue. */
+int krt_backup_consumer_open(const struct krt_common *c, struct krt_conn *conn,
+                             struct krt_error *err);
 
 /** @brief Back up: read local state, connect, take the cut, read to it (or
  *  follow until interrupted), roll segments, write the manifest. */
@@ -152,6 +159,14 @@ int krt_backup_run(const struct krt_common *c, const struct krt_backup_opts *o,
  *  gap). Problems are listed in the report; the call fails only when the
  *  backup cannot be read at all. */
 int krt_backup_verify(const char *dir, struct krt_backup_report *rep, struct krt_error *err);
+
+/** @brief Compare the backup with the live topics: every committed record
+ *  still in a topic, from its log start to the backup's position, must be in
+ *  the backup with the same offset, timestamp, key, value and headers (the
+ *  backup may hold more: records deleted or compacted away since).
+ *  Differences are added to the report's problems. */
+int krt_backup_verify_live(const struct krt_common *c, const char *dir,
+                           struct krt_backup_report *rep, struct krt_error *err);
 
 /** @brief Print a report for a person. */
 void krt_backup_print(const struct krt_backup_report *rep, FILE *f);

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "backup.h"
+#include "conn.h"
 #include "json_out.h"
+#include "offsets.h"
 #include "store.h"
 #include "table.h"
 
@@ -256,6 +258,9 @@ void krt_backup_print(const struct krt_backup_report *rep, FILE *f)
                 (long long)rep->gaps, (long long)rep->groups);
         for (int i = 0; i < rep->nproblems; i++)
             fprintf(f, "problem: %s\n", rep->problems[i]);
+        if (rep->live_compared)
+            fprintf(f, "%lld records still in the topics compared with the backup\n",
+                    (long long)rep->live_compared);
         fprintf(f, "%s\n", rep->nproblems ? "verify: FAILED" : "verify: ok");
         return;
     }
@@ -293,12 +298,12 @@ json_t *krt_backup_report_json(const struct krt_backup_report *rep)
         json_t *probs = json_array();
         for (int i = 0; i < rep->nproblems; i++)
             json_array_append_new(probs, json_string(rep->problems[i]));
-        return json_pack("{s:s, s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "dir", rep->dir,
+        return json_pack("{s:s, s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "dir", rep->dir,
                          "cluster_id", krt_json_str(rep->cluster_id), "ok", !rep->nproblems,
                          "segments", (json_int_t)rep->files_checked, "records",
                          (json_int_t)rep->records, "bytes", (json_int_t)rep->bytes, "gaps",
-                         (json_int_t)rep->gaps, "groups", (json_int_t)rep->groups, "problems",
-                         probs);
+                         (json_int_t)rep->gaps, "groups", (json_int_t)rep->groups,
+                         "live_compared", (json_int_t)rep->live_compared, "problems", probs);
     }
     json_t *parts = json_array();
     for (int i = 0; i < rep->n; i++) {
@@ -335,4 +340,204 @@ void krt_backup_report_free(struct krt_backup_report *rep)
     free(rep->problems);
     free(rep->cluster_id);
     memset(rep, 0, sizeof(*rep));
+}
+
+/* ---- comparing with the live topics ---- */
+
+struct live_part {
+    const char *topic;
+    int32_t partition;
+    int64_t end; /* compare offsets below this */
+    struct krt_backup_source *src;
+    struct krt_seg_record rec; /* the backup's record at or after the last one compared */
+    int have; /* rec holds a record not yet passed */
+    bool done;
+};
+
+static bool same_bytes(const void *a, size_t al, const void *b, size_t bl)
+{
+    if (!a || !b)
+        return !a && !b;
+    return al == bl && (!al || !memcmp(a, b, al));
+}
+
+static const char *live_diff(const struct krt_seg_record *r, const rd_kafka_message_t *m)
+{
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    if (!same_bytes(r->value, r->value_len, m->payload, m->len))
+        return "value";
+    if (!same_bytes(r->key, r->key_len, m->key, m->key_len))
+        return "key";
+    if (ts != r->timestamp)
+        return "timestamp";
+    rd_kafka_headers_t *h = NULL;
+    size_t n = 0;
+    if (!rd_kafka_message_headers(m, &h) && h)
+        n = rd_kafka_header_cnt(h);
+    if (n != r->nheaders)
+        return "headers";
+    for (size_t i = 0; i < n; i++) {
+        const char *name;
+        const void *v;
+        size_t vl;
+        if (rd_kafka_header_get_all(h, i, &name, &v, &vl) || strcmp(name, r->headers[i].name) ||
+            !same_bytes(v, vl, r->headers[i].value, r->headers[i].value_len))
+            return "headers";
+    }
+    return NULL;
+}
+
+/* One message of the topic against the backup of its partition. */
+static int live_compare(struct live_part *lp, const rd_kafka_message_t *m,
+                        struct krt_backup_report *rep, struct krt_error *err)
+{
+    while (!lp->have || lp->rec.offset < m->offset) {
+        int rc = krt_backup_source_next(lp->src, &lp->rec, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            problem(rep, "'%s' partition %d: offset %lld is in the topic, not in the backup",
+                    lp->topic, (int)lp->partition, (long long)m->offset);
+            lp->done = true;
+            return 0;
+        }
+        lp->have = 1;
+    }
+    if (lp->rec.offset != m->offset) {
+        problem(rep, "'%s' partition %d: offset %lld is in the topic, not in the backup",
+                lp->topic, (int)lp->partition, (long long)m->offset);
+        return 0;
+    }
+    const char *what = live_diff(&lp->rec, m);
+    if (what)
+        problem(rep, "'%s' partition %d offset %lld: the %s differs from the backup", lp->topic,
+                (int)lp->partition, (long long)m->offset, what);
+    lp->have = 0;
+    rep->live_compared++;
+    return 0;
+}
+
+static struct live_part *live_find(struct live_part *v, int n, const char *topic, int32_t p)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i].partition == p && !strcmp(v[i].topic, topic))
+            return &v[i];
+    return NULL;
+}
+
+static int live_consume(struct krt_conn *conn, struct live_part *v, int n, const int64_t *start,
+                        struct krt_backup_report *rep, struct krt_error *err)
+{
+    rd_kafka_topic_partition_list_t *a = rd_kafka_topic_partition_list_new(n + 1);
+    int pending = 0;
+    for (int i = 0; i < n; i++)
+        if (!v[i].done) {
+            rd_kafka_topic_partition_list_add(a, v[i].topic, v[i].partition)->offset = start[i];
+            pending++;
+        }
+    rd_kafka_resp_err_t e = pending ? rd_kafka_assign(conn->rk, a) : 0;
+    rd_kafka_topic_partition_list_destroy(a);
+    if (e)
+        return krt_error_kafka(err, e, "cannot read the topics");
+    int64_t idle = 0;
+    while (pending > 0 && !krt_interrupted()) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(conn->rk, 200);
+        if (!m) {
+            if ((idle += 200) > conn->timeout_ms * 3)
+                return krt_error_set(err, KRT_ERR_UNREACHABLE,
+                                     "no records from %d partition(s) within %d ms", pending,
+                                     conn->timeout_ms * 3);
+            continue;
+        }
+        idle = 0;
+        struct live_part *lp =
+            live_find(v, n, m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition);
+        int rc = 0;
+        if (lp && !lp->done) {
+            if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                rc = krt_error_kafka(err, m->err, "cannot read '%s' partition %d", lp->topic,
+                                     (int)lp->partition);
+            else if (m->err || m->offset >= lp->end)
+                lp->done = m->err == 0 || m->offset >= lp->end;
+            else
+                rc = live_compare(lp, m, rep, err);
+            if (lp->done)
+                pending--;
+        }
+        rd_kafka_message_destroy(m);
+        if (rc)
+            return -1;
+    }
+    return krt_interrupted() ? krt_error_set(err, KRT_ERR_INTERRUPTED, "interrupted") : 0;
+}
+
+int krt_backup_verify_live(const struct krt_common *c, const char *dir,
+                           struct krt_backup_report *rep, struct krt_error *err)
+{
+    struct krt_backup_manifest m;
+    if (krt_backup_manifest_read(dir, 0, &m, err))
+        return -1;
+    struct krt_conn conn = {0};
+    struct krt_metadata md = {0};
+    struct krt_tplist l = {0};
+    struct live_part *v = NULL;
+    int64_t *low = NULL, *high = NULL;
+    int *perr = NULL, n = 0;
+    int rc = krt_backup_consumer_open(c, &conn, err);
+    if (rc)
+        goto out;
+    krt_conn_trap_signals(&conn);
+    rc = -1;
+    if (krt_meta_fetch(&conn, &md, err))
+        goto out;
+    for (int i = 0; i < m.ntopics; i++)
+        if (krt_meta_topic(&md, m.topics[i].name))
+            for (int j = 0; j < m.topics[i].nparts; j++)
+                if (m.topics[i].parts[j].position > 0)
+                    krt_tplist_add(&l, m.topics[i].name, m.topics[i].parts[j].partition, 0);
+    v = calloc(l.n + 1, sizeof(*v));
+    low = calloc(l.n + 1, sizeof(*low));
+    high = calloc(l.n + 1, sizeof(*high));
+    perr = calloc(l.n + 1, sizeof(*perr));
+    if (!v || !low || !high || !perr) {
+        krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (l.n && krt_offsets_watermarks(&conn, &md, &l, low, high, perr, err))
+        goto out;
+    for (size_t i = 0; i < l.n; i++, n++) {
+        struct live_part *lp = &v[n];
+        struct krt_bk_part *bp =
+            krt_backup_part(krt_backup_topic(&m, l.v[i].topic, 0), l.v[i].partition, 0);
+        lp->topic = l.v[i].topic;
+        lp->partition = l.v[i].partition;
+        lp->end = bp->position < high[i] ? bp->position : high[i];
+        int64_t from = bp->nsegs ? bp->segs[0].from : bp->position;
+        if (low[i] > from)
+            from = low[i];
+        low[i] = from;
+        lp->done = perr[i] || from >= lp->end;
+        if (perr[i])
+            problem(rep, "'%s' partition %d: cannot read its offsets: %s", lp->topic,
+                    (int)lp->partition, rd_kafka_err2str(perr[i]));
+        if (krt_backup_source_open(dir, &m, lp->topic, lp->partition, from, &lp->src, err))
+            goto out;
+    }
+    rc = live_consume(&conn, v, n, low, rep, err);
+out:
+    for (int i = 0; i < n; i++)
+        krt_backup_source_close(v[i].src);
+    free(v);
+    free(low);
+    free(high);
+    free(perr);
+    krt_tplist_free(&l);
+    krt_meta_free(&md);
+    if (conn.rk) {
+        rd_kafka_consumer_close(conn.rk);
+        krt_conn_close(&conn);
+    }
+    krt_backup_manifest_free(&m);
+    return rc;
 }

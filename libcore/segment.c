@@ -610,6 +610,9 @@ void krt_seg_reader_close(struct krt_seg_reader *r)
         avro_value_decref(&r->val);
         avro_value_iface_decref(r->iface);
     }
+    /* avro_file_reader_get_writer_schema() returned a new reference */
+    if (r->schema)
+        avro_schema_decref(r->schema);
     if (r->fr)
         avro_file_reader_close(r->fr);
     free(r->hdrs);

@@ -14,7 +14,8 @@
 #include "timespec.h"
 
 static const char usage[] =
-    "usage: krt-backup [OPTIONS] --dir DIR [--topic TOPIC|PREFIX*]... [--follow] [--verify]\n"
+    "usage: krt-backup [OPTIONS] --dir DIR [--topic TOPIC|PREFIX*]... [--follow] [--verify "
+    "[--live]]\n"
     "\n"
     "Back up the committed records of topics into DIR: one series of Avro segment files\n"
     "per partition and a manifest (cluster id, topic configs, offset ranges, SHA-256 of\n"
@@ -34,6 +35,8 @@ static const char usage[] =
     "      --follow                  keep backing up new records until Ctrl-C or SIGTERM\n"
     "      --force                   add to a backup of another cluster\n"
     "      --verify                  check DIR (hashes, blocks, offsets, gaps); no network\n"
+    "      --live                    with --verify: also compare the records still in the\n"
+    "                                topics with the backup\n"
     "\n" KRT_COMMON_USAGE
     "\n"
     "Exit codes: 0 ok, 1 gaps recorded (or --verify found problems), 2 usage or bad\n"
@@ -46,7 +49,8 @@ enum {
     OPT_SEGMENT_TIME,
     OPT_FOLLOW,
     OPT_FORCE,
-    OPT_VERIFY
+    OPT_VERIFY,
+    OPT_LIVE
 };
 
 static int parse_size(const char *s, int64_t *out, struct krt_error *err)
@@ -82,13 +86,14 @@ int main(int argc, char **argv)
         {"follow", no_argument, NULL, OPT_FOLLOW},
         {"force", no_argument, NULL, OPT_FORCE},
         {"verify", no_argument, NULL, OPT_VERIFY},
+        {"live", no_argument, NULL, OPT_LIVE},
         {0},
     };
     struct krt_common c;
     struct krt_error err;
     struct krt_backup_opts o = {0};
     struct krt_backup_report rep = {0};
-    bool verify = false;
+    bool verify = false, live = false;
     int opt, rc = KRT_EXIT_OK;
 
     o.codec = KRT_SEG_SNAPPY;
@@ -119,6 +124,7 @@ int main(int argc, char **argv)
         case OPT_FOLLOW: o.follow = true; break;
         case OPT_FORCE: o.force = true; break;
         case OPT_VERIFY: verify = true; break;
+        case OPT_LIVE: live = true; break;
         default: bad = krt_tool_option(&c, opt, optarg, argv, &err);
         }
         if (bad)
@@ -139,8 +145,13 @@ int main(int argc, char **argv)
                                            "--topic or --follow");
         goto usage;
     }
+    if (live && !verify) {
+        krt_error_set(&err, KRT_ERR_USAGE, "--live goes with --verify");
+        goto usage;
+    }
     if (verify) {
-        if (krt_backup_verify(o.dir, &rep, &err))
+        if (krt_backup_verify(o.dir, &rep, &err) ||
+            (live && krt_backup_verify_live(&c, o.dir, &rep, &err)))
             goto fail;
         if (c.json)
             krt_json_write(stdout, krt_backup_report_json(&rep));

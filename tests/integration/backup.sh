@@ -18,7 +18,9 @@ x=$$-$RANDOM
 G=krt-test-bk-$x
 C=$G-compact
 create_topic "$G" 3 2 --config retention.ms=-1
-create_topic "$C" 2 2 --config cleanup.policy=compact --config segment.ms=200 \
+# compacted, but its segments do not roll during the test: the cleaner never
+# runs, so kcat and the backup see the same records, tombstones included
+create_topic "$C" 2 2 --config cleanup.policy=compact --config segment.ms=3600000 \
     --config min.cleanable.dirty.ratio=0.01
 
 cat >"$tmp/golden.py" <<'PY'
@@ -170,7 +172,7 @@ eq "manifest: cluster id is the one in the brokers' meta.properties" "$(jq -r .c
 eq "manifest: partition count and RF" "$(jq -c --arg t "$G" '.topics[] | select(.name == $t) | [.partition_count, .replication_factor]' "$D/manifest.json")" "[3,2]"
 eq "manifest: non-default configs of the compacted topic" \
     "$(jq -c --arg t "$C" '.topics[] | select(.name == $t) | .configs | [."cleanup.policy", ."segment.ms", ."min.cleanable.dirty.ratio"]' "$D/manifest.json")" \
-    '["compact","200","0.01"]'
+    '["compact","3600000","0.01"]'
 jq -r --arg g "$G-grp" '.groups[] | select(.group == $g) | .offsets[] | "\(.partition) \(.offset)"' "$D/manifest.json" | sort >"$tmp/grp.got"
 if [[ -s $tmp/grp.want ]] && cmp -s "$tmp/grp.want" "$tmp/grp.got"; then ok "manifest: group offsets equal what the coordinator reports"
 else not_ok "manifest: group offsets equal what the coordinator reports" "want: $(tr '\n' ' ' <"$tmp/grp.want")" "got: $(tr '\n' ' ' <"$tmp/grp.got")"; fi
@@ -188,12 +190,13 @@ contains "--verify says ok" "$out" "verify: ok"
 
 # --- incremental: a second run continues where the first ended
 kcount() { kcat -b "$B" -C -e -q -X isolation.level=read_committed -t "$1" -f '.\n' | wc -l; }
-before=$(($(kcount "$G") + $(kcount "$C")))
+before=$(kcount "$G")
 golden 2
-after=$(($(kcount "$G") + $(kcount "$C")))
+after=$(kcount "$G")
 run krt backup --dir "$D" --topic "$G" --topic "$C" --json
 eq "second run exits 0" "$rc" 0
-eq "second run read only the new records (kcat's count after minus before)" "$(jq '.records' "$tmp/out")" $((after - before))
+eq "second run read only the new records (kcat's count after minus before)" \
+    "$(jq --arg t "$G" '[.partitions[] | select(.topic == $t) | .records] | add' "$tmp/out")" $((after - before))
 eq "second run started at the first run's end (partition 0)" \
     "$(jq --arg t "$G" '.partitions[] | select(.topic == $t and .partition == 0) | .from' "$tmp/out")" 7
 run python3 "$tmp/cmp.py" "$B" "$D" "$G" "$C"
@@ -218,6 +221,15 @@ run krt backup --dir "$D" --verify
 eq "--verify accepts a recorded gap" "$rc" 0
 run python3 "$tmp/cmp.py" "$B" "$D" "$G"
 eq "records still in the topic equal the backup's" "$rc" 0
+run krt backup --dir "$D" --verify --live --json
+eq "--verify --live passes" "$rc" 0
+# what kcat reads of both topics below where the backup of each partition ends
+jq -r '.topics[] | .name as $t | .partitions[] | "\($t) \(.partition) \(.position)"' "$D/manifest.json" >"$tmp/pos"
+live_want=$(for t in "$G" "$C"; do
+    kcat -b "$B" -C -e -q -X isolation.level=read_committed -t "$t" -f "$t %p %o\n"
+done | awk 'NR == FNR { end[$1 " " $2] = $3; next } $3 < end[$1 " " $2]' "$tmp/pos" - | wc -l)
+eq "--verify --live compared every record kcat still reads below the backup's end" \
+    "$(jq .live_compared "$tmp/out")" "$live_want"
 
 # --- kill -9 at random moments, then resume: every offset exactly once
 K=krt-test-bkk-$x
@@ -277,6 +289,55 @@ segs=$(jq '[.topics[].partitions[].segments | length] | add' "$FD/manifest.json"
 run python3 "$tmp/cmp.py" "$B" "$FD" "$F"
 eq "--follow: fastavro reads what kcat reads" "$rc" 0
 
+# --- progress on a terminal (script(1) gives the run a pseudo-terminal), none in a pipe
+script -qec "'$build/tools/krt-backup' --dir '$tmp/progress' --topic '$G'" /dev/null >"$tmp/tty.out" 2>&1
+contains "on a terminal: progress with records, rate and ETA" "$(tr '\r' '\n' <"$tmp/tty.out")" "records/s, ETA"
+run krt backup --dir "$tmp/progress2" --topic "$G"
+lacks "in a pipe: no progress line" "$out$err" "records/s"
+
+# --- the cut is the last stable offset: an open transaction neither blocks
+# the run nor gets backed up
+L=krt-test-bkl-$x
+create_topic "$L" 1 1
+python3 - "$B" "$L" "$build/tools/krt-backup" "$tmp/lso" >"$tmp/lso.out" 2>"$tmp/lso.err" <<'PY'
+import sys, subprocess
+from confluent_kafka import Producer
+B, T, exe, d = sys.argv[1:]
+p = Producer({'bootstrap.servers': B})
+for i in range(5):
+    p.produce(T, value=b'plain-%d' % i, partition=0)
+p.flush(60)
+tp = Producer({'bootstrap.servers': B, 'transactional.id': 'krt-test-lso-' + T})
+tp.init_transactions(60)
+tp.begin_transaction()
+for i in range(3):
+    tp.produce(T, value=b'open-%d' % i, partition=0)
+tp.flush(60)
+for i in range(2):
+    p.produce(T, value=b'after-%d' % i, partition=0)
+p.flush(60)
+r = subprocess.run([exe, '--dir', d, '-t', T, '--json'], capture_output=True, timeout=300)
+sys.stdout.write(r.stdout.decode())
+tp.abort_transaction(60)
+PY
+eq "an open transaction: the run ends at the last stable offset (its first record)" \
+    "$(jq -c '.partitions[0] | [.cut, .records]' "$tmp/lso.out")" "[5,5]"
+
+# --- --verify --live finds a topic deleted and created again with other records
+R=krt-test-bkr-$x
+RD=$tmp/recreated
+create_topic "$R" 1 1
+seq 1 20 | sed 's/^/first-/' | kcat -b "$B" -P -t "$R" 2>/dev/null
+run krt backup --dir "$RD" --topic "$R"
+eq "backup of the topic to recreate" "$rc" 0
+kcli kafka-topics --bootstrap-server "$B" --delete --topic "$R" >/dev/null 2>&1 || bail "cannot delete $R"
+for i in $(seq 1 30); do kcat -b "$B" -L -t "$R" 2>/dev/null | grep -q "topic \"$R\" with 1 partitions" || break; sleep 1; done
+create_topic "$R" 1 1
+seq 1 20 | sed 's/^/second-/' | kcat -b "$B" -P -t "$R" 2>/dev/null
+run krt backup --dir "$RD" --verify --live
+eq "--verify --live: a recreated topic is a finding (exit 1)" "$rc" 1
+contains "--verify --live: names the differing value" "$out" "offset 0: the value differs from the backup"
+
 # --- bad input: a clear error, the documented exit code, nothing written
 snapshot() { find "$1" -type f -printf '%p %s %T@\n' 2>/dev/null | sort | sha256sum; }
 touch "$tmp/plainfile"
@@ -322,11 +383,13 @@ eq "a malformed manifest: nothing written" "$(snapshot "$BD")" "$before"
 cp "$KD/manifest.json" "$BD/manifest.json"
 seg=$(jq -r '.topics[0].partitions[1].segments[0].file' "$BD/manifest.json")
 printf 'XXXX' | dd of="$BD/$seg" bs=1 seek=$(($(stat -c %s "$BD/$seg") - 40)) conv=notrunc 2>/dev/null
-run krt backup --dir "$BD" --verify
+# avro-c 1.11.1 leaks what its reader allocated when the first block fails
+# to decode (nothing krt holds): leak detection off for these two runs
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 run krt backup --dir "$BD" --verify
 eq "a corrupted segment: --verify exits 1" "$rc" 1
 contains "a corrupted segment: --verify names it" "$out" "$seg"
 truncate -s -5 "$BD/$seg"
-run krt backup --dir "$BD" --verify --json
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 run krt backup --dir "$BD" --verify --json
 eq "a torn segment: --verify exits 1" "$rc" 1
 contains "a torn segment: the block structure problem is reported" "$(jq -r '.problems[]' "$tmp/out")" "incomplete"
 
