@@ -23,7 +23,8 @@ drill_network_partition() {
     # the cut-off leader is retried on the new one within the drill.
     printf '%s\n' request.timeout.ms=8000 delivery.timeout.ms=90000 >"$conf"
     local n=$records r=$rate
-    [[ $size == small ]] && r=$((records / 20)) # a steady load over ~20 s
+    # A steady load over ~20 s (small) or ~60 s (large), so the cut lands mid-stream.
+    if [[ $size == small ]]; then r=$((records / 20)); else r=$((records / 60)); fi
     load_start "$t1" 1 "$n" "$r" "$work/np1.acked" "$conf"; local pid1=$LOAD_PID
     load_start "$ta" all "$n" "$r" "$work/npa.acked" "$conf"; local pida=$LOAD_PID
     LOAD_PID=$pid1; load_wait_acked "$work/np1.acked" $((n / 4)) 300

@@ -13,8 +13,8 @@ drill_resend_for_a_team() {
     src=$(drill_name orders); g="drill-billing-$$"; id="drill-resend-$$-$RANDOM"
     step "source: 3 partitions, RF 3; a steady acks=all load that goes on during the resend"
     create_topic "$src" 3 3 --config min.insync.replicas=2
-    # A load that outlasts the resend (stopped after it): records/40 per second.
-    [[ $size == small ]] && r=$((records / 40))
+    # A load that outlasts the resend (stopped after it): ~40 s (small) or ~60 s (large).
+    if [[ $size == small ]]; then r=$((records / 40)); else r=$((records / 60)); fi
     load_start "$src" all "$n" "$r" "$work/rs.acked"
     load_wait_acked "$work/rs.acked" $((n / 5)) 300
     t1=$(now_ms); sleep 1
