@@ -129,8 +129,8 @@ wait_for "1 1,2" || bail "ISR of $U never became 1,2"
 "$cluster" kill 2
 wait_for "1 1" || bail "ISR of $U never shrank to 1"
 seq 6 10 | kcat -P -b "$B" -t "$U" -p 0 || bail "produce failed"   # only broker 1 holds 5..9
-kcli kafka-consumer-groups --bootstrap-server "$B" --group "$GA" --topic "$U" --reset-offsets --to-offset 10 --execute >/dev/null 2>&1
-kcli kafka-consumer-groups --bootstrap-server "$B" --group "$GB" --topic "$U" --reset-offsets --to-offset 2 --execute >/dev/null 2>&1
+kcg_run --group "$GA" --topic "$U" --reset-offsets --to-offset 10 --execute >/dev/null || not_ok "seed $GA"
+kcg_run --group "$GB" --topic "$U" --reset-offsets --to-offset 2 --execute >/dev/null || not_ok "seed $GB"
 run krt audit --topic "$U" --save-baseline "$tmp/base.json"
 check "baseline saved" test -s "$tmp/base.json"
 eq "baseline records the high watermark" "$(jq -r '.partitions[0].high_watermark' "$tmp/base.json")" 10
