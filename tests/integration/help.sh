@@ -52,6 +52,46 @@ for exe in "$build"/tools/krt-*; do
     run "$exe" --version
     contains "$name --version" "$out" "$name "
 
+    # --json: a usage error prints the error document of docs/exit-codes.md
+    # on stdout, wherever --json stands (a parse stops at the first error)
+    for args in "--json --no-such-option" "--no-such-option --json" "--json --timeout nan"; do
+        run "$exe" $args
+        eq "$name $args: exit 2" "$rc" 2
+        eq "$name $args: the JSON error document" \
+            "$(jq -r '[.error.code, .error.exit_code, (.error.message | length > 0)] | join(" ")' \
+                <<<"$out" 2>&1)" "usage 2 true"
+        eq "$name $args: still one error line on stderr" "$(grep -c 'error:' <<<"$err")" 1
+    done
+    run "$exe" --no-such-option
+    eq "$name without --json: nothing on stdout" "$out" ""
+
+    # --timeout: librdkafka's socket.timeout.ms bounds (10ms to 5m), units
+    # ms, s, m, h; checked before any connection (-b points nowhere)
+    for t in nan inf -5s 0x10 1e3 5ms 301s 1h 20h 99999999999999999999h 10x; do
+        run "$exe" -b 127.0.0.1:1 --timeout "$t"
+        eq "$name --timeout $t: exit 2" "$rc" 2
+        if [[ $err == *"--timeout '$t'"* && $err != *librdkafka\ * && $err != *"-2147483648"* ]]; then
+            ok "$name --timeout $t: krt's own message names the value"
+        else
+            not_ok "$name --timeout $t: krt's own message names the value" "$err"
+        fi
+    done
+    run "$exe" -b 127.0.0.1:1 --timeout 1h
+    contains "$name --timeout 1h: says the range" "$err" "10ms to 5m"
+    run "$exe" --timeout 0.05h --help
+    eq "$name --timeout 0.05h (3 minutes, h as a unit) is accepted" "$rc" 0
+    contains "$name --help states the range of --timeout" "$help" "10ms to 5m"
+
+    # -X with ':' or a blank for '=': the secret is never echoed
+    for x in "sasl.password:hunter2" "sasl.password hunter2" "ssl.key.password:hunter2"; do
+        run "$exe" -X "$x" --json
+        eq "$name -X '${x/hunter2/SECRET}': exit 2" "$rc" 2
+        lacks "$name -X '${x/hunter2/SECRET}': not on stderr" "$err" hunter2
+        lacks "$name -X '${x/hunter2/SECRET}': not on stdout" "$out" hunter2
+        contains "$name -X '${x/hunter2/SECRET}': the key is named" "$err" "'${x%%[: ]*}'"
+    done
+    run "$exe" --sasl-password=hunter2
+    lacks "$name --mistyped-option=SECRET: not echoed" "$err" hunter2
 done
 eq "the five tools were checked" "$tools" 5
 done_testing
