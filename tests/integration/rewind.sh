@@ -64,6 +64,16 @@ diff_spec "to-offset clamped above and below" --topic "$A" --to-offset 99
 diff_spec "to-offset below log start" --topic "$A:2" --to-offset 1
 diff_spec "shift-by forward, clamped" --topic "$A" --shift-by 7
 diff_spec "shift-by backward, clamped" --topic "$A" --shift-by -4
+# current + N past INT64_MAX: Kafka's own tool wraps around to the log start;
+# krt saturates, so the plan is Kafka's --to-latest, and says why
+run krt rewind --group "$G" --topic "$A" --shift-by 9223372036854775807 --json
+eq "huge shift-by: exits 0" "$rc" 0
+theirs=$(kafka_plan --topic "$A" --to-latest)
+eq "huge shift-by: saturates at the high watermark (kafka-consumer-groups --to-latest)" "$(krt_plan)" "$theirs"
+eq "huge shift-by: every row says it saturated" \
+    "$(jq -r '[.groups[0].partitions[] | (.clamped and (.note // "" | test("saturated")))] | all' "$tmp/out")" true
+run krt rewind --group "$G" --topic "$A" --shift-by 9223372036854775803
+contains "huge shift-by: the table says it saturated" "$out" "saturated"
 diff_spec "to-datetime" --topic "$A" --to-datetime "$mid"
 diff_spec "to-datetime with offset zone" --topic "$A:1" --to-datetime "$(TZ=Asia/Kolkata date -d "$mid" +%Y-%m-%dT%H:%M:%S.000+05:30)"
 diff_spec "to-datetime after the last record" --topic "$A" --to-datetime "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S.000Z)"
