@@ -679,10 +679,56 @@ static const char *worst_state(unsigned s)
     return "healthy";
 }
 
-static void repair_cmd(const struct krt_agroup_finding *f, char *b, size_t n)
+/* @p s as one word of a POSIX shell command line: as it is when every
+ * character is one the shell never treats specially, else in single quotes,
+ * where nothing is special but the quote itself (written '\''). A group name
+ * is any string Kafka accepts: quotes, $(...), ;, blanks, newlines.
+ * @returns a malloc'd string, or NULL when out of memory. */
+static char *shell_word(const char *s)
 {
-    snprintf(b, n, "krt-rewind --group %s --topic %s:%d --repair --execute", f->group, f->topic,
-             f->partition);
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789_-.,:/@%+=";
+    size_t n = strlen(s);
+    if (n && strspn(s, plain) == n && s[0] != '=')
+        return strdup(s);
+    size_t quotes = 0;
+    for (const char *p = s; *p; p++)
+        quotes += *p == '\'';
+    char *w = malloc(n + 3 * quotes + 3), *o = w;
+    if (!w)
+        return NULL;
+    *o++ = '\'';
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'') {
+            memcpy(o, "'\\''", 4);
+            o += 4;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return w;
+}
+
+/* The krt-rewind command that repairs a finding, quoted for a POSIX shell
+ * (an operator copies it into a terminal). @returns a malloc'd string, or
+ * NULL when out of memory. */
+static char *repair_cmd(const struct krt_agroup_finding *f)
+{
+    char part[32];
+    snprintf(part, sizeof(part), ":%d", (int)f->partition);
+    char *tp = malloc(strlen(f->topic) + sizeof(part));
+    if (tp)
+        strcat(strcpy(tp, f->topic), part);
+    char *g = shell_word(f->group), *t = tp ? shell_word(tp) : NULL, *cmd = NULL;
+    static const char fmt[] = "krt-rewind --group %s --topic %s --repair --execute";
+    if (g && t && (cmd = malloc(sizeof(fmt) + strlen(g) + strlen(t))))
+        sprintf(cmd, fmt, g, t);
+    free(g);
+    free(t);
+    free(tp);
+    return cmd;
 }
 
 void krt_audit_print(const struct krt_audit *a, FILE *f)
@@ -748,12 +794,12 @@ void krt_audit_print(const struct krt_audit *a, FILE *f)
         fprintf(f, "\nConsumer groups with commits outside the log:\n");
         for (size_t i = 0; i < a->nfindings; i++) {
             const struct krt_agroup_finding *g = &a->findings[i];
-            char cmd[600];
-            repair_cmd(g, cmd, sizeof(cmd));
+            char *cmd = repair_cmd(g);
             fprintf(f, "  %s %s-%d: committed %" PRId64 " %s %" PRId64 "; repair: %s\n",
                     g->group, g->topic, g->partition, g->committed,
                     g->above ? "above high watermark" : "below log start",
-                    g->above ? g->high : g->log_start, cmd);
+                    g->above ? g->high : g->log_start, cmd ? cmd : "(out of memory)");
+            free(cmd);
         }
     }
     if (a->has_baseline) {
@@ -841,8 +887,7 @@ json_t *krt_audit_json(const struct krt_audit *a)
     for (size_t i = 0; i < a->nfindings; i++) {
         const struct krt_agroup_finding *g = &a->findings[i];
         json_t *o = json_object();
-        char cmd[600];
-        repair_cmd(g, cmd, sizeof(cmd));
+        char *cmd = repair_cmd(g);
         json_object_set_new(o, "group", json_string(g->group));
         json_object_set_new(o, "topic", json_string(g->topic));
         json_object_set_new(o, "partition", json_integer(g->partition));
@@ -851,7 +896,8 @@ json_t *krt_audit_json(const struct krt_audit *a)
         json_object_set_new(o, "high_watermark", json_integer(g->high));
         json_object_set_new(o, "status", json_string(g->above ? "above-high-watermark"
                                                               : "below-log-start"));
-        json_object_set_new(o, "repair", json_string(cmd));
+        json_object_set_new(o, "repair", cmd ? json_string(cmd) : json_null());
+        free(cmd);
         json_array_append_new(groups, o);
     }
     json_object_set_new(doc, "group_findings", groups);

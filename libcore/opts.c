@@ -5,9 +5,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "json_out.h"
-#include "timespec.h"
 
 #ifndef KRT_VERSION
 #define KRT_VERSION "0.1.0"
@@ -15,12 +15,31 @@
 
 const char *krt_version(void) { return KRT_VERSION; }
 
-void krt_common_init(struct krt_common *c, const char *prog)
+/* Does the command line ask for JSON? Looked at before getopt runs, so that
+ * a usage error found before --json is parsed (or that stops the parse, as
+ * in `--bogus --json`) still prints the JSON error document. Arguments after
+ * "--" are not options. */
+static bool wants_json(int argc, char **argv)
+{
+    for (int i = 1; argv && i < argc && argv[i]; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--"))
+            break;
+        if (!strcmp(a, "--json") || !strcmp(a, "--format=json") ||
+            (!strcmp(a, "--format") && i + 1 < argc && argv[i + 1] &&
+             !strcmp(argv[i + 1], "json")))
+            return true;
+    }
+    return false;
+}
+
+void krt_common_init(struct krt_common *c, const char *prog, int argc, char **argv)
 {
     *c = (struct krt_common){0};
     c->prog = prog;
     c->timeout_ms = 10000;
     c->verbosity = 1;
+    c->json_errors = wants_json(argc, argv);
 }
 
 int krt_common_option(struct krt_common *c, int opt, const char *arg, struct krt_error *err)
@@ -39,7 +58,7 @@ int krt_common_option(struct krt_common *c, int opt, const char *arg, struct krt
         c->command_config = arg;
         return 1;
     case KRT_OPT_TIMEOUT:
-        return krt_timeout_parse(arg, &c->timeout_ms, err) ? -1 : 1;
+        return krt_opts_timeout_parse(arg, &c->timeout_ms, err) ? -1 : 1;
     case KRT_OPT_JSON:
         c->json = true;
         return 1;
@@ -95,8 +114,13 @@ int krt_common_after(struct krt_common *c, const char *usage, int argc, char **a
 
 int krt_unknown_option(char **argv, struct krt_error *err)
 {
-    return krt_error_set(err, KRT_ERR_USAGE, "unknown option or missing value: '%s'",
-                         argv[optind - 1]);
+    /* "--name=value": the value may be a secret typed into a mistyped option */
+    const char *a = argv[optind - 1];
+    size_t n = strlen(a);
+    if (!strncmp(a, "--", 2) && strchr(a, '='))
+        n = (size_t)(strchr(a, '=') - a);
+    return krt_error_set(err, KRT_ERR_USAGE, "unknown option or missing value: '%.*s'",
+                         (int)(n > 200 ? 200 : n), a);
 }
 
 int krt_tool_option(struct krt_common *c, int opt, const char *arg, char **argv,
@@ -116,13 +140,20 @@ int krt_usage_error(const struct krt_common *c, const struct krt_error *err)
 {
     fprintf(stderr, "%s: error: %s\nTry '%s --help' for more information.\n", c->prog,
             err->msg, c->prog);
+    if (c->json || c->json_errors) {
+        /* the document states the exit code the process really returns */
+        struct krt_error e = *err;
+        if (krt_error_exit_code(&e) != KRT_EXIT_USAGE)
+            e.code = KRT_ERR_USAGE;
+        krt_json_write_error(stdout, &e);
+    }
     return KRT_EXIT_USAGE;
 }
 
 int krt_tool_fail(const struct krt_common *c, const struct krt_error *err)
 {
     krt_error_print(c->prog, err);
-    if (c->json)
+    if (c->json || c->json_errors)
         krt_json_write_error(stdout, err);
     return krt_error_exit_code(err);
 }
@@ -137,5 +168,51 @@ int krt_parse_int64(const char *s, int64_t *out)
     if (errno || *end || v < 0)
         return -1;
     *out = (int64_t)v;
+    return 0;
+}
+
+/* A timeout is a decimal number with an optional unit: digits, at most one
+ * fraction, nothing else (no sign, exponent, hex, inf or nan, which strtod
+ * would all take). */
+static bool timeout_syntax(const char *s, const char **unit)
+{
+    const char *p = s;
+    size_t whole = strspn(p, "0123456789");
+    p += whole;
+    if (*p == '.') {
+        size_t frac = strspn(p + 1, "0123456789");
+        if (!frac)
+            return false;
+        p += 1 + frac;
+    }
+    if (!whole)
+        return false;
+    *unit = p;
+    return !*p || !strcmp(p, "ms") || !strcmp(p, "s") || !strcmp(p, "m") || !strcmp(p, "h");
+}
+
+int krt_opts_timeout_parse(const char *s, int *ms, struct krt_error *err)
+{
+    const char *unit;
+    if (!s || !timeout_syntax(s, &unit))
+        return krt_error_set(err, KRT_ERR_USAGE,
+                             "malformed --timeout '%s' (a number with ms, s, m or h: 500ms, 10s, "
+                             "2m)",
+                             s ? s : "");
+    double mult = !*unit || !strcmp(unit, "ms") ? 1
+                  : !strcmp(unit, "s")           ? 1000
+                  : !strcmp(unit, "m")           ? 60000
+                                                 : 3600000;
+    double v = strtod(s, NULL) * mult; /* the syntax is checked: no error, finite */
+    if (!*unit && v < 100)
+        return krt_error_set(err, KRT_ERR_USAGE,
+                             "--timeout '%s' is in milliseconds and too short; did you mean %ss?",
+                             s, s);
+    if (v < KRT_TIMEOUT_MIN_MS || v > KRT_TIMEOUT_MAX_MS)
+        return krt_error_set(err, KRT_ERR_USAGE,
+                             "--timeout '%s' is out of range: 10ms to 5m (librdkafka's "
+                             "socket.timeout.ms bounds)",
+                             s);
+    *ms = (int)v;
     return 0;
 }

@@ -53,7 +53,8 @@ enum {
     "      --command-config FILE     Java client properties (security.protocol,\n"          \
     "                                sasl.mechanism, sasl.jaas.config, ssl.*)\n"             \
     "  -X KEY=VALUE                  librdkafka property, applied last (repeatable)\n"       \
-    "      --timeout DURATION        per-request timeout: 500ms, 10s, 2m (default 10s)\n"    \
+    "      --timeout DURATION        per-request timeout, 10ms to 5m: 500ms, 10s, 2m\n"     \
+    "                                (default 10s)\n"                                          \
     "      --json                    one JSON document on stdout\n"                          \
     "  -v, --verbose                 more diagnostics on stderr (repeatable)\n"              \
     "  -q, --quiet                   only errors on stderr\n"                                \
@@ -77,10 +78,16 @@ struct krt_common {
     bool dry_run;
     bool help;
     bool version;
+    bool json_errors; /**< --json (or --format json) is somewhere on the command line */
 };
 
-/** @brief Set the defaults. */
-void krt_common_init(struct krt_common *c, const char *prog);
+/** The bounds of --timeout: librdkafka's socket.timeout.ms takes 10 ms to 300 s. */
+#define KRT_TIMEOUT_MIN_MS 10
+#define KRT_TIMEOUT_MAX_MS 300000
+
+/** @brief Set the defaults. @p argv (may be NULL) is only looked at for
+ *  `--json`, so that usage errors found before it is parsed print JSON too. */
+void krt_common_init(struct krt_common *c, const char *prog, int argc, char **argv);
 
 /** @brief Handle one shared option.
  *  @returns 1 when handled, 0 when @p opt is not a shared option,
@@ -109,13 +116,19 @@ int krt_unknown_option(char **argv, struct krt_error *err);
 /** @brief Release what the options own. */
 void krt_common_free(struct krt_common *c);
 
-/** @brief Print "PROG: error: MSG" and "Try 'PROG --help'" on stderr.
+/** @brief Print "PROG: error: MSG" and "Try 'PROG --help'" on stderr and,
+ *  when --json is on the command line, the JSON error document on stdout.
  *  @returns KRT_EXIT_USAGE. */
 int krt_usage_error(const struct krt_common *c, const struct krt_error *err);
 
 /** @brief Report a failed operation: the one-line error on stderr and, with
  *  --json, the error document on stdout. @returns the exit code. */
 int krt_tool_fail(const struct krt_common *c, const struct krt_error *err);
+
+/** @brief Parse --timeout: a decimal number of milliseconds, or with a unit
+ *  (`500ms`, `10s`, `1.5m`, `0.05h`), within KRT_TIMEOUT_MIN_MS..MAX_MS.
+ *  A bare number below 100 is refused as a probable missing unit. */
+int krt_opts_timeout_parse(const char *s, int *ms, struct krt_error *err);
 
 /** @brief Parse a whole non-negative decimal int64 (no sign, no junk). */
 int krt_parse_int64(const char *s, int64_t *out);

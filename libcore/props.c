@@ -275,26 +275,45 @@ int krt_props_parse_file(const char *path, struct krt_props *out, struct krt_err
     return rc;
 }
 
+/* The characters of a librdkafka property name. */
+#define KEY_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+
 int krt_props_parse_kv(const char *arg, struct krt_props *out, struct krt_error *err)
 {
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg)
-        return krt_error_set(err, KRT_ERR_USAGE, "expected key=value, got '%.*s'",
-                             eq ? 0 : 64, arg);
-    char *key = strndup(arg, (size_t)(eq - arg));
+    /* Never echo what follows the key: in "sasl.password:hunter2" (a ':'
+     * for the '=') or "sasl.password hunter2" it is the secret. Only the
+     * leading run of property-name characters is named. */
+    size_t kl = strspn(arg, KEY_CHARS);
+    if (kl == 0)
+        return krt_error_set(err, KRT_ERR_USAGE,
+                             "-X needs KEY=VALUE with a property name before the '='");
+    if (arg[kl] != '=')
+        return krt_error_set(err, KRT_ERR_USAGE,
+                             "-X needs KEY=VALUE: '%.*s' is not followed by '='%s",
+                             (int)(kl > 200 ? 200 : kl), arg,
+                             arg[kl] ? " (the rest is not shown)" : "");
+    char *key = strndup(arg, kl);
     if (!key)
         return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-    int rc = krt_props_add(out, key, eq + 1, 0);
+    int rc = krt_props_add(out, key, arg + kl + 1, 0);
     free(key);
     return rc ? krt_error_set(err, KRT_ERR_INTERNAL, "out of memory") : 0;
 }
 
 int krt_props_is_secret(const char *key)
 {
-    static const char *const words[] = {"password", "secret", "jaas", "token",
-                                        ".pem",     "key.pem", "credentials"};
+    /* Whatever the case: "SASL.PASSWORD" is not a librdkafka key, but its
+     * value would still be a password in an error message. */
+    static const char *const words[] = {"password", "secret", "token",       "key",
+                                        "credential", "jaas", "oauthbearer.config"};
+    char low[256];
+    size_t n = strlen(key);
+    if (n >= sizeof(low))
+        return 1; /* no property name is that long: treat it as secret */
+    for (size_t i = 0; i <= n; i++)
+        low[i] = (char)tolower((unsigned char)key[i]);
     for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
-        if (strstr(key, words[i]))
+        if (strstr(low, words[i]))
             return 1;
     return 0;
 }
@@ -342,11 +361,18 @@ int krt_jaas_parse(const char *jaas, char **user, char **pass, struct krt_error 
     for (size_t i = 0; i < 2; i++)
         if (ml == strlen(ok[i]) && !strncmp(p, ok[i], ml))
             known = 1;
-    if (!known)
+    /* The value is secret: its first word is named only when it is a login
+     * module's class name, never when it is a mistyped password. */
+    if (!known && ml > 11 && ml <= 200 && !strncmp(p + ml - 11, "LoginModule", 11) &&
+        strspn(p, KEY_CHARS) >= ml)
         return krt_error_set(err, KRT_ERR_INPUT,
                              "sasl.jaas.config: login module '%.*s' is not supported "
                              "(only PlainLoginModule and ScramLoginModule map to librdkafka)",
-                             (int)(ml > 200 ? 200 : ml), p);
+                             (int)ml, p);
+    if (!known)
+        return krt_error_set(err, KRT_ERR_INPUT,
+                             "sasl.jaas.config: expected PlainLoginModule or ScramLoginModule "
+                             "first (the value is not shown)");
     p += ml;
     while (isspace((unsigned char)*p))
         p++;

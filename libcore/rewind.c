@@ -312,7 +312,14 @@ static int compute_targets(struct krt_conn *conn, const struct krt_metadata *md,
                                      "offset",
                                      r->topic, r->partition, gp->group);
             }
-            r->requested = r->current + spec->value;
+            if (spec->value > 0 && r->current > INT64_MAX - spec->value) {
+                /* Kafka's own tool overflows here and lands on the log
+                 * start; a forward shift can only mean "the end" */
+                r->requested = INT64_MAX;
+                r->note = "shift past the largest offset: saturated, then clamped";
+            } else {
+                r->requested = r->current + spec->value;
+            }
             break;
         case KRT_SPEC_DATETIME:
             r->requested = times.v[i].offset;

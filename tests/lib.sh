@@ -16,12 +16,22 @@ trap 'rm -rf "$tmp"' EXIT
 krt() { "$build/tools/krt-$1" "${@:2}"; }
 kcli() { "$cluster" cli "$@"; }
 
-ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+# TAP: meson reads every stdout line that is not a test line as unknown
+# output (an ERROR), so descriptions are kept to one line and every
+# diagnostic line, also each line of a multi-line value, starts with "# ".
+one_line() { local s=${1//$'\r'/ }; printf '%s' "${s//$'\n'/ }"; }
+diag() { # diag TEXT...: each line of each TEXT as a "# " line
+    local t l
+    for t in "$@"; do
+        while IFS= read -r l || [[ -n $l ]]; do printf '#   %s\n' "$l"; done <<<"$t"
+    done
+}
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $(one_line "$*")"; }
 not_ok() {
     tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1))
-    echo "not ok $tap_n - $1"
+    echo "not ok $tap_n - $(one_line "$1")"
     shift
-    for l in "$@"; do printf '#   %s\n' "$l"; done
+    diag "$@"
 }
 check() { # check DESC CMD...: passes when CMD succeeds (its output is dropped)
     local d=$1; shift
@@ -39,7 +49,7 @@ lacks() { # lacks DESC HAYSTACK NEEDLE
 # run CMD...: sets $out, $err, $rc
 run() { "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; out=$(cat "$tmp/out"); err=$(cat "$tmp/err"); }
 done_testing() { echo "1..$tap_n"; [[ $tap_failed == 0 ]]; exit $?; }
-bail() { echo "Bail out! $*"; exit 1; }
+bail() { echo "Bail out! $(one_line "$*")"; exit 1; }
 
 need_cluster() {
     B=${KRT_TEST_BOOTSTRAP:-}
@@ -56,6 +66,39 @@ create_topic() { # create_topic NAME PARTITIONS RF [--config k=v]...
     kcli kafka-topics --bootstrap-server "$B" --create --topic "$t" --partitions "$p" \
         --replication-factor "$r" "$@" >/dev/null 2>"$tmp/create.err" \
         || bail "cannot create topic $t: $(cat "$tmp/create.err")"
+}
+
+# quiet_consumer GROUP CLIENT_ID TOPIC: start, in the background, a group
+# member that commits nothing, so a test can compare a group's offsets before
+# and after; $! is then kcat's own pid (the function does not run in a
+# subshell, so killing $! stops kcat itself).
+# kcat applies an unprefixed -X to the topic configuration first, and
+# enable.auto.commit is also a (legacy, ignored) topic property, so
+# "-X enable.auto.commit=false" leaves the group's auto-commit on: the member
+# commits the end offsets about 5 s after it joins (the rewind.sh flake).
+# enable.auto.offset.store is only a global property: false, no offset is
+# ever stored, so neither the auto-commit nor the commit on close writes one.
+quiet_consumer() {
+    kcat -b "$B" -G "$1" -X client.id="$2" -X enable.auto.offset.store=false -q "$3" >/dev/null 2>&1 &
+}
+
+# kcg_run ARGS...: kafka-consumer-groups --bootstrap-server $B ARGS, its
+# stdout on stdout. That tool exits 0 when it failed (it prints "Error: ..."),
+# and on a loaded machine a topic just created may not be known yet to the
+# broker it asks, or a request times out: a test that seeds a group with it
+# must not go on with a group that is not there. Retried while it reports an
+# error (5 tries); returns 1 when it still does.
+kcg_run() {
+    local i
+    for i in 1 2 3 4 5; do
+        kcli kafka-consumer-groups --bootstrap-server "$B" "$@" >"$tmp/kcg.out" 2>"$tmp/kcg.err"
+        if ! grep -q '^Error' "$tmp/kcg.out" "$tmp/kcg.err"; then
+            cat "$tmp/kcg.out"
+            return 0
+        fi
+        sleep 2
+    done
+    return 1
 }
 
 # kcat_offset TOPIC PARTITION TS|-1|-2: the offset kcat -Q returns

@@ -98,7 +98,7 @@ int main(int argc, char **argv)
     int opt, rc = KRT_EXIT_OK, ndown = 0;
 
     krt_error_clear(&err);
-    krt_common_init(&c, "krt-audit");
+    krt_common_init(&c, "krt-audit", argc, argv);
     opterr = 0;
     while ((opt = getopt_long(argc, argv, KRT_COMMON_SHORTOPTS "t:g:", longopts, NULL)) != -1) {
         int bad = 0;

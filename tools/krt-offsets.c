@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     int opt, rc;
 
     krt_error_clear(&err);
-    krt_common_init(&c, "krt-offsets");
+    krt_common_init(&c, "krt-offsets", argc, argv);
     opterr = 0;
     while ((opt = getopt_long(argc, argv, KRT_COMMON_SHORTOPTS "t:g:", longopts, NULL)) != -1) {
         switch (opt) {

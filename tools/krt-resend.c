@@ -148,7 +148,7 @@ int main(int argc, char **argv)
     int opt, rc = KRT_EXIT_OK;
 
     krt_error_clear(&err);
-    krt_common_init(&c, "krt-resend");
+    krt_common_init(&c, "krt-resend", argc, argv);
     opterr = 0;
     while ((opt = getopt_long(argc, argv, KRT_COMMON_SHORTOPTS "t:g:", longopts, NULL)) != -1) {
         int bad = 0;

@@ -131,7 +131,7 @@ int main(int argc, char **argv)
     int64_t wait_empty = 0;
 
     krt_error_clear(&err);
-    krt_common_init(&c, "krt-rewind");
+    krt_common_init(&c, "krt-rewind", argc, argv);
     opterr = 0;
     while ((opt = getopt_long(argc, argv, KRT_COMMON_SHORTOPTS "g:t:", longopts, NULL)) != -1) {
         int bad = 0;

@@ -107,7 +107,7 @@ int main(int argc, char **argv)
     bool recreate = false, yes = false;
 
     krt_error_clear(&err);
-    krt_common_init(&c, "krt-truncate");
+    krt_common_init(&c, "krt-truncate", argc, argv);
     opterr = 0;
     while ((opt = getopt_long(argc, argv, KRT_COMMON_SHORTOPTS "t:y", longopts, NULL)) != -1) {
         int bad = 0;

@@ -1,18 +1,48 @@
 #!/usr/bin/env bash
 # Every tool answers --help with its synopsis, and that synopsis is the one in
-# docs/krt-<tool>.md; unknown options are usage errors (exit 2). No broker.
+# docs/krt-<tool>.md; every option --help lists is in the docs page's
+# "## Options" section and every option listed there is in --help; unknown
+# options are usage errors (exit 2). No broker.
 . "$(dirname "$0")/../lib.sh"
 
+# The options --help lists: the option column (up to the first two blanks)
+# of the lines indented by 2 ("  -t, --topic") or 6 ("      --json").
+help_opts() {
+    grep -E '^(  -[A-Za-z]|      --[a-z])' | sed -E 's/^ +//; s/  .*//' \
+        | grep -oE '(^|[ ,/])--?[A-Za-z][A-Za-z0-9-]*' | sed -E 's/^[ ,/]//' | sort -u
+}
+# The options a docs page lists: the bullets of its "## Options" section
+# start with the options they describe, as `code` spans separated by ", ",
+# " / " or "; " (after "shared options ...: " for the shared ones).
+doc_opts() {
+    awk '/^## /{ s = ($0 == "## Options") } s && /^- /' "$1" \
+        | sed -E 's/^- (shared options[^`]*: )?//' \
+        | sed -E 's/^((`-[^`]*`(, | \/ |; )?)*).*/\1/' \
+        | grep -oE '(`|[ ,/|])--?[A-Za-z][A-Za-z0-9-]*' | sed -E 's/^[` ,/|]//' | sort -u
+}
+
+tools=0
 for exe in "$build"/tools/krt-*; do
     [[ -x $exe && -f $exe ]] || continue
+    tools=$((tools + 1))
     name=$(basename "$exe")
     run "$exe" --help
     eq "$name --help exits 0" "$rc" 0
-    usage_line=$(printf '%s\n' "$out" | head -1 | sed 's/^usage: //')
+    help=$out
+    usage_line=$(printf '%s\n' "$help" | head -1 | sed 's/^usage: //')
     doc="$src/docs/$name.md"
     if [[ -f $doc ]]; then
         synopsis=$(awk '/^## Synopsis/{s=1;next} s && /^```/{if(c++)exit;next} s && c==1{print;exit}' "$doc")
         eq "$name synopsis in docs matches --help" "$synopsis" "$usage_line"
+        hopts=$(printf '%s\n' "$help" | help_opts)
+        dopts=$(doc_opts "$doc")
+        # a parser that finds nothing would make the comparison pass vacuously
+        if (($(wc -l <<<"$hopts") >= 12)); then ok "$name --help lists its options ($(wc -l <<<"$hopts"))"
+        else not_ok "$name --help lists its options" "found: $hopts"; fi
+        eq "$name: every option of --help is in docs/$name.md" \
+            "$(comm -23 <(printf '%s\n' "$hopts") <(printf '%s\n' "$dopts"))" ""
+        eq "$name: every option of docs/$name.md is in --help" \
+            "$(comm -13 <(printf '%s\n' "$hopts") <(printf '%s\n' "$dopts"))" ""
     else
         not_ok "$name has docs/$name.md"
     fi
@@ -21,5 +51,47 @@ for exe in "$build"/tools/krt-*; do
     contains "$name unknown option explains" "$err" "error: unknown option"
     run "$exe" --version
     contains "$name --version" "$out" "$name "
+
+    # --json: a usage error prints the error document of docs/exit-codes.md
+    # on stdout, wherever --json stands (a parse stops at the first error)
+    for args in "--json --no-such-option" "--no-such-option --json" "--json --timeout nan"; do
+        run "$exe" $args
+        eq "$name $args: exit 2" "$rc" 2
+        eq "$name $args: the JSON error document" \
+            "$(jq -r '[.error.code, .error.exit_code, (.error.message | length > 0)] | join(" ")' \
+                <<<"$out" 2>&1)" "usage 2 true"
+        eq "$name $args: still one error line on stderr" "$(grep -c 'error:' <<<"$err")" 1
+    done
+    run "$exe" --no-such-option
+    eq "$name without --json: nothing on stdout" "$out" ""
+
+    # --timeout: librdkafka's socket.timeout.ms bounds (10ms to 5m), units
+    # ms, s, m, h; checked before any connection (-b points nowhere)
+    for t in nan inf -5s 0x10 1e3 5ms 301s 1h 20h 99999999999999999999h 10x; do
+        run "$exe" -b 127.0.0.1:1 --timeout "$t"
+        eq "$name --timeout $t: exit 2" "$rc" 2
+        if [[ $err == *"--timeout '$t'"* && $err != *librdkafka\ * && $err != *"-2147483648"* ]]; then
+            ok "$name --timeout $t: krt's own message names the value"
+        else
+            not_ok "$name --timeout $t: krt's own message names the value" "$err"
+        fi
+    done
+    run "$exe" -b 127.0.0.1:1 --timeout 1h
+    contains "$name --timeout 1h: says the range" "$err" "10ms to 5m"
+    run "$exe" --timeout 0.05h --help
+    eq "$name --timeout 0.05h (3 minutes, h as a unit) is accepted" "$rc" 0
+    contains "$name --help states the range of --timeout" "$help" "10ms to 5m"
+
+    # -X with ':' or a blank for '=': the secret is never echoed
+    for x in "sasl.password:hunter2" "sasl.password hunter2" "ssl.key.password:hunter2"; do
+        run "$exe" -X "$x" --json
+        eq "$name -X '${x/hunter2/SECRET}': exit 2" "$rc" 2
+        lacks "$name -X '${x/hunter2/SECRET}': not on stderr" "$err" hunter2
+        lacks "$name -X '${x/hunter2/SECRET}': not on stdout" "$out" hunter2
+        contains "$name -X '${x/hunter2/SECRET}': the key is named" "$err" "'${x%%[: ]*}'"
+    done
+    run "$exe" --sasl-password=hunter2
+    lacks "$name --mistyped-option=SECRET: not echoed" "$err" hunter2
 done
+eq "the five tools were checked" "$tools" 5
 done_testing

@@ -64,10 +64,8 @@ eq "--timezone gives the same offset" "$(jq -r '.partitions[0].at_offset' "$tmp/
 
 # --- a consumer group: committed offsets and lag, against kafka-consumer-groups
 G="g-$T"
-kcli kafka-consumer-groups --bootstrap-server "$B" --group "$G" --topic "$T:0" \
-    --reset-offsets --to-offset 3 --execute >/dev/null 2>&1 || bail "cannot seed group offsets"
-kcli kafka-consumer-groups --bootstrap-server "$B" --group "$G" --topic "$T:1,2" \
-    --reset-offsets --to-offset 6 --execute >/dev/null 2>&1 || bail "cannot seed group offsets"
+kcg_run --group "$G" --topic "$T:0" --reset-offsets --to-offset 3 --execute >/dev/null || bail "cannot seed group offsets"
+kcg_run --group "$G" --topic "$T:1,2" --reset-offsets --to-offset 6 --execute >/dev/null || bail "cannot seed group offsets"
 run krt offsets --group "$G" --json
 eq "--group in range exits 0" "$rc" 0
 eq "--group lists the group's partitions" "$(jq -r '.partitions | length' "$tmp/out")" 3

@@ -35,8 +35,15 @@ src_dump >"$tmp/src"
 eq "the source holds 600 records" "$(wc -l <"$tmp/src")" 600
 # exactly_once DESC TOPIC EXPECTED-FILE ID: every expected record once, in order, same content
 exactly_once() {
-    local d=$1 t=$2 want=$3 id=$4
+    local d=$1 t=$2 want=$3 id=$4 t0=$SECONDS
     tgt_dump "$t" >"$tmp/tgt"
+    # The commit markers reach the partitions after the commit returned: a
+    # read_committed read right after it may stop short on a loaded machine.
+    # Wait (at most 30 s) until it sees as many records as expected.
+    while (($(wc -l <"$tmp/tgt") < $(wc -l <"$want") && SECONDS - t0 < 30)); do
+        sleep 1
+        tgt_dump "$t" >"$tmp/tgt"
+    done
     awk -F'|' -v id="$id" '$7 != id { bad = 1 } END { exit bad }' "$tmp/tgt" \
         && ok "$d: every record carries krt.resend.id=$id" || not_ok "$d: every record carries krt.resend.id=$id"
     # order: offsets strictly increasing within each partition (no duplicate, no reordering)
@@ -74,7 +81,7 @@ contains "a finished request does nothing and says so" "$out" "This request is f
 exactly_once "after the re-run" "$S.resend.billing" "$tmp/want" "dt-$x"
 
 # --- offsets, a key filter and a header filter; the team's group is reported
-kcli kafka-consumer-groups --bootstrap-server "$B" --group "team-$x" --topic "$S" --reset-offsets --to-offset 42 --execute >/dev/null 2>&1
+kcg_run --group "team-$x" --topic "$S" --reset-offsets --to-offset 42 --execute >/dev/null || bail "cannot seed team-$x"
 printf 'k3\nk7\n' >"$tmp/keys"
 cat >"$tmp/req.json" <<JSON
 {"id": "flt-$x", "team": "search", "source": "$S", "target": "$S.flt",
@@ -110,9 +117,17 @@ exactly_once "10 SIGKILLs" "$K.resend.k" "$tmp/want-k" "kill-$x"
 "$build/tools/krt-resend" --id brk-$x --team b --topic "$K" --max-rate 4000 --execute -q >"$tmp/brk.out" 2>"$tmp/brk.err" &
 pid=$!
 sleep 2
+if kill -0 "$pid" 2>/dev/null; then ok "the copy was still running when broker 3 was killed"
+else not_ok "the copy was still running when broker 3 was killed" "$(cat "$tmp/brk.err")"; fi
 "$cluster" kill 3
 wait "$pid"; brc=$?
-ok "the copy during a broker loss ended with exit code $brc"
+# Through a broker loss the copy either completes (0) or stops with the
+# documented Kafka error (3) and one error line: never a crash or another code.
+if [[ $brc == 0 ]] || { [[ $brc == 3 ]] && [[ $(grep -c '^krt-resend: error: ' "$tmp/brk.err") == 1 ]]; }; then
+    ok "the copy during a broker loss ended with 0, or 3 and one error line (got $brc)"
+else
+    not_ok "the copy during a broker loss ended with 0, or 3 and one error line" "exit $brc" "$(cat "$tmp/brk.err")"
+fi
 for _ in 1 2 3; do
     [[ $brc == 0 ]] && break
     "$build/tools/krt-resend" --id brk-$x --team b --topic "$K" --execute -q >/dev/null 2>"$tmp/brk.err"; brc=$?

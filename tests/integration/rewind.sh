@@ -25,20 +25,19 @@ done; done | "$produce" "$B" "$Bt" || bail "produce failed"
 printf '{"partitions":[{"topic":"%s","partition":2,"offset":3}],"version":1}\n' "$A" >"$tmp/del.json"
 kcli kafka-delete-records --bootstrap-server "$B" --offset-json-file "$tmp/del.json" >/dev/null 2>&1 || bail "delete-records failed"
 
-kcg() { kcli kafka-consumer-groups --bootstrap-server "$B" "$@" 2>"$tmp/kcg.err"; }
 # seed the group: A:0=5 A:1=2 A:2=4 B:0=3 (B:1 has no commit)
 printf '%s,0,5\n%s,1,2\n%s,2,4\n%s,0,3\n' "$A" "$A" "$A" "$Bt" >"$tmp/seed.csv"
-kcg --group "$G" --reset-offsets --from-file "$tmp/seed.csv" --execute >/dev/null || bail "seeding failed: $(cat "$tmp/kcg.err")"
+kcg_run --group "$G" --reset-offsets --from-file "$tmp/seed.csv" --execute >/dev/null || bail "seeding failed: $(grep ^Error "$tmp/kcg.out")"
 
 # committed offsets as kafka-consumer-groups --describe sees them: "topic partition offset"
-described() { kcg --describe --group "$G" | awk -v a="$A" -v b="$Bt" '($2 == a || $2 == b) && $4 != "-" { print $2, $3, $4 }' | sort; }
+described() { kcg_run --describe --group "$G" | awk -v a="$A" -v b="$Bt" '($2 == a || $2 == b) && $4 != "-" { print $2, $3, $4 }' | sort; }
 # krt's plan, as "topic partition target"
 krt_plan() { jq -r '.groups[].partitions[] | "\(.topic) \(.partition) \(.offset)"' "$tmp/out" | sort; }
 # kafka's dry run, as "topic partition target"
 # (Kafka 3.9 prints the dry-run rows without line breaks: read them as
 # groups of four words after the NEW-OFFSET heading)
 kafka_plan() {
-    kcg --group "$G" --reset-offsets --dry-run "$@" | tr -s ' \t\n' '\n\n\n' \
+    kcg_run --group "$G" --reset-offsets --dry-run "$@" | tr -s ' \t\n' '\n\n\n' \
         | awk 'go { w[n++] = $0; if (n == 4) { print w[1], w[2], w[3]; n = 0 } } $0 == "NEW-OFFSET" { go = 1 }' | sort
 }
 
@@ -52,7 +51,7 @@ diff_spec() { # diff_spec DESC -- SCOPE-AND-SPEC...
     local mine theirs
     mine=$(krt_plan)
     theirs=$(kafka_plan "$@")
-    if [[ -z $theirs ]]; then not_ok "$d: kafka-consumer-groups planned something" "$(cat "$tmp/kcg.err")"; return; fi
+    if [[ -z $theirs ]]; then not_ok "$d: kafka-consumer-groups planned something" "$(grep -h ^Error "$tmp/kcg.out" "$tmp/kcg.err")"; return; fi
     eq "$d: plan equals kafka-consumer-groups --dry-run" "$mine" "$theirs"
 }
 
@@ -65,6 +64,16 @@ diff_spec "to-offset clamped above and below" --topic "$A" --to-offset 99
 diff_spec "to-offset below log start" --topic "$A:2" --to-offset 1
 diff_spec "shift-by forward, clamped" --topic "$A" --shift-by 7
 diff_spec "shift-by backward, clamped" --topic "$A" --shift-by -4
+# current + N past INT64_MAX: Kafka's own tool wraps around to the log start;
+# krt saturates, so the plan is Kafka's --to-latest, and says why
+run krt rewind --group "$G" --topic "$A" --shift-by 9223372036854775807 --json
+eq "huge shift-by: exits 0" "$rc" 0
+theirs=$(kafka_plan --topic "$A" --to-latest)
+eq "huge shift-by: saturates at the high watermark (kafka-consumer-groups --to-latest)" "$(krt_plan)" "$theirs"
+eq "huge shift-by: every row says it saturated" \
+    "$(jq -r '[.groups[0].partitions[] | (.clamped and (.note // "" | test("saturated")))] | all' "$tmp/out")" true
+run krt rewind --group "$G" --topic "$A" --shift-by 9223372036854775803
+contains "huge shift-by: the table says it saturated" "$out" "saturated"
 diff_spec "to-datetime" --topic "$A" --to-datetime "$mid"
 diff_spec "to-datetime with offset zone" --topic "$A:1" --to-datetime "$(TZ=Asia/Kolkata date -d "$mid" +%Y-%m-%dT%H:%M:%S.000+05:30)"
 diff_spec "to-datetime after the last record" --topic "$A" --to-datetime "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S.000Z)"
@@ -81,7 +90,7 @@ run krt rewind --group "$G" --topic "$A" --to-offset 99 --json
 eq "clamped targets are marked" "$(jq -r '[.groups[0].partitions[].clamped] | all' "$tmp/out")" true
 
 # --from-file with the CSV Kafka's own tool exports
-kcg --group "$G" --topic "$A" --reset-offsets --shift-by -2 --dry-run --export | grep -E "^$A," >"$tmp/kafka.csv"
+kcg_run --group "$G" --topic "$A" --reset-offsets --shift-by -2 --dry-run --export | grep -E "^$A," >"$tmp/kafka.csv"
 run krt rewind --group "$G" --from-file "$tmp/kafka.csv" --json
 eq "from-file with Kafka's CSV exits 0" "$rc" 0
 eq "from-file plans exactly the CSV's offsets" "$(krt_plan | tr ' ' ',')" "$(sort "$tmp/kafka.csv")"
@@ -142,7 +151,7 @@ for p in 0 1 2; do for i in $(seq 0 9); do printf '%d\t%d\tk\tv%d\n' $p $now $i;
 printf '%s,0,50\n%s,1,1\n%s,2,5\n' "$R" "$R" "$R" >"$tmp/r.csv"
 krt rewind --group "$GR" --from-file "$tmp/r.csv" --allow-new-group --execute --undo-file "$tmp/undo-r0.json" >/dev/null 2>&1 || bail "cannot commit repair state"
 eq "kafka-consumer-groups sees the commit past the end" \
-    "$(kcg --describe --group "$GR" | awk -v t="$R" '$2 == t && $3 == 0 { print $4, $5, $6 }')" "50 10 -40"
+    "$(kcg_run --describe --group "$GR" | awk -v t="$R" '$2 == t && $3 == 0 { print $4, $5, $6 }')" "50 10 -40"
 printf '{"partitions":[{"topic":"%s","partition":1,"offset":3}],"version":1}\n' "$R" >"$tmp/del.json"
 kcli kafka-delete-records --bootstrap-server "$B" --offset-json-file "$tmp/del.json" >/dev/null 2>&1 || bail "delete-records failed"
 run krt offsets --group "$GR" --json
@@ -155,24 +164,24 @@ eq "repair=earliest sends both to the log start" "$(krt_plan)" "$(printf '%s 0 0
 run krt rewind --group "$GR" --repair --execute --undo-file "$tmp/undo-r.json"
 eq "repair executes" "$rc" 0
 eq "repair moved only the broken partitions (kafka-consumer-groups --describe)" \
-    "$(kcg --describe --group "$GR" | awk -v t="$R" '$2 == t { print $3, $4 }' | sort)" "$(printf '0 10\n1 3\n2 5')"
+    "$(kcg_run --describe --group "$GR" | awk -v t="$R" '$2 == t { print $3, $4 }' | sort)" "$(printf '0 10\n1 3\n2 5')"
 
 # --- a real running consumer: refusal, member named, nothing changed
 GA="g-active-$A"
-kcg --group "$GA" --topic "$A" --reset-offsets --to-offset 5 --execute >/dev/null || bail "cannot seed $GA"
-kcat -b "$B" -G "$GA" -X client.id=krt-test-consumer -X enable.auto.commit=false -q "$A" >/dev/null 2>&1 &
+kcg_run --group "$GA" --topic "$A" --reset-offsets --to-offset 5 --execute >/dev/null || bail "cannot seed $GA"
+quiet_consumer "$GA" krt-test-consumer "$A"
 consumer=$!
 for _ in $(seq 1 60); do
-    [[ $(kcg --describe --group "$GA" --members | grep -c krt-test-consumer) -ge 1 ]] && break
+    [[ $(kcg_run --describe --group "$GA" --members | grep -c krt-test-consumer) -ge 1 ]] && break
     sleep 0.5
 done
-active_before=$(kcg --describe --group "$GA" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)
+active_before=$(kcg_run --describe --group "$GA" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)
 run krt rewind --group "$GA" --topic "$A" --to-earliest --execute --undo-file "$tmp/undo-a.json"
 eq "active group is refused with exit 4" "$rc" 4
 contains "refusal names the member's client id" "$err" "krt-test-consumer"
 contains "refusal says the group is active" "$err" "group '$GA' has 1 active member(s)"
 check "no undo file when refused" test ! -e "$tmp/undo-a.json"
-eq "refused: nothing changed" "$(kcg --describe --group "$GA" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)" "$active_before"
+eq "refused: nothing changed" "$(kcg_run --describe --group "$GA" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)" "$active_before"
 t0=$SECONDS
 run krt rewind --group "$GA" --topic "$A" --to-earliest --execute --wait-empty 2 --undo-file "$tmp/undo-a.json"
 eq "--wait-empty times out with exit 4" "$rc" 4
@@ -181,7 +190,7 @@ if ((SECONDS - t0 <= 10)); then ok "--wait-empty gave up after about 2s"; else n
 run krt rewind --group "$GA" --topic "$A" --to-earliest --execute --wait-empty 60 --undo-file "$tmp/undo-a.json"
 eq "--wait-empty applies once the consumer left" "$rc" 0
 contains "--wait-empty said who it waited for" "$err" "waiting for group '$GA' to become empty"
-eq "the plan was applied" "$(kcg --describe --group "$GA" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)" "$(printf '0 0\n1 0\n2 3')"
+eq "the plan was applied" "$(kcg_run --describe --group "$GA" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)" "$(printf '0 0\n1 0\n2 3')"
 wait "$consumer" 2>/dev/null
 
 # --- a skewed producer clock: timestamps out of order around the target
@@ -192,7 +201,7 @@ for i in $(seq 0 9); do
     ts=$((base + i * 60000)); ((i == 7)) && ts=$((base + 60000))   # offset 7 claims minute 1
     printf '0\t%d\tk\tv%d\n' $ts $i
 done | "$produce" "$B" "$S"
-kcg --group "$G" --topic "$S" --reset-offsets --to-offset 0 --execute >/dev/null || bail "cannot seed"
+kcg_run --group "$G" --topic "$S" --reset-offsets --to-offset 0 --execute >/dev/null || bail "cannot seed"
 at=$(date -u -d "@$(((base + 270000) / 1000))" +%Y-%m-%dT%H:%M:%S.000Z)   # minute 4.5
 run krt rewind --group "$G" --topic "$S" --to-datetime "$at" --json
 eq "skewed clock: the plan still exits with a warning (1)" "$rc" 1
@@ -231,7 +240,7 @@ eq "bad input changed nothing" "$(described)" "$before"
 N="g-new-$A"
 run krt rewind --group "$N" --topic "$A" --to-earliest --execute --allow-new-group --undo-file "$tmp/undo-n.json"
 eq "a new group is seeded with --allow-new-group" "$rc" 0
-eq "the new group has offsets" "$(kcg --describe --group "$N" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)" "$(printf '0 0\n1 0\n2 3')"
+eq "the new group has offsets" "$(kcg_run --describe --group "$N" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)" "$(printf '0 0\n1 0\n2 3')"
 
 kcli kafka-topics --bootstrap-server "$B" --delete --topic "$A" >/dev/null 2>&1
 kcli kafka-topics --bootstrap-server "$B" --delete --topic "$Bt" >/dev/null 2>&1

@@ -129,9 +129,9 @@ eq "a missing protect file is an error (2), not an empty list" "$rc" 2
 R=krt-test-trg-$x G=g-tr-$x GA=g-tr-active-$x
 create_topic "$R" 2 3
 seq 1 20 | kcat -P -b "$B" -t "$R"
-kcli kafka-consumer-groups --bootstrap-server "$B" --group "$G" --topic "$R" --reset-offsets --to-earliest --execute >/dev/null 2>&1
-kcli kafka-consumer-groups --bootstrap-server "$B" --group "$GA" --topic "$R" --reset-offsets --to-earliest --execute >/dev/null 2>&1
-kcat -b "$B" -G "$GA" -X client.id=krt-truncate-consumer -X enable.auto.commit=false -q "$R" >/dev/null 2>&1 &
+kcg_run --group "$G" --topic "$R" --reset-offsets --to-earliest --execute >/dev/null || bail "cannot seed $G"
+kcg_run --group "$GA" --topic "$R" --reset-offsets --to-earliest --execute >/dev/null || bail "cannot seed $GA"
+quiet_consumer "$GA" krt-truncate-consumer "$R"
 consumer=$!
 for _ in $(seq 1 60); do
     [[ $(kcli kafka-consumer-groups --bootstrap-server "$B" --describe --group "$GA" --members 2>/dev/null | grep -c krt-truncate-consumer) -ge 1 ]] && break

@@ -60,6 +60,16 @@ START_TEST(x_arg_needs_equals)
     struct krt_error err;
     ck_assert_int_eq(krt_props_parse_kv("debug", &p, &err), -1);
     ck_assert_int_eq(err.code, KRT_ERR_USAGE);
+    /* no '=': the secret after the key is never echoed */
+    static const char *const typos[] = {"sasl.password:hunter2", "sasl.password hunter2",
+                                        "sasl.password\thunter2", ":hunter2", "sasl.password"};
+    for (size_t i = 0; i < sizeof(typos) / sizeof(*typos); i++) {
+        ck_assert_int_eq(krt_props_parse_kv(typos[i], &p, &err), -1);
+        ck_assert_int_eq(err.code, KRT_ERR_USAGE);
+        ck_assert_msg(!strstr(err.msg, "hunter2"), "echoed: %s", err.msg);
+    }
+    ck_assert_ptr_nonnull(strstr(err.msg, "sasl.password"));
+    ck_assert_int_eq(p.n, 0);
     ck_assert_int_eq(krt_props_parse_kv("a.b=c=d", &p, &err), 0);
     ck_assert_str_eq(krt_props_get(&p, "a.b"), "c=d");
     krt_props_free(&p);
@@ -98,6 +108,11 @@ START_TEST(jaas_unknown_module_and_missing_password)
                                     &u, &pw, &err),
                      -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "Krb5LoginModule"));
+    /* a password typed where the module goes is not echoed */
+    ck_assert_int_eq(krt_jaas_parse("hunter2", &u, &pw, &err), -1);
+    ck_assert_msg(!strstr(err.msg, "hunter2"), "echoed: %s", err.msg);
+    ck_assert_int_eq(krt_jaas_parse("hunter2LoginModule\"x required;", &u, &pw, &err), -1);
+    ck_assert_msg(!strstr(err.msg, "hunter2"), "echoed: %s", err.msg);
     ck_assert_int_eq(krt_jaas_parse("org.apache.kafka.common.security.plain.PlainLoginModule "
                                     "required username=\"a\";",
                                     &u, &pw, &err),
@@ -163,6 +178,13 @@ START_TEST(secret_keys)
     ck_assert(krt_props_is_secret("sasl.jaas.config"));
     ck_assert(krt_props_is_secret("ssl.key.password"));
     ck_assert(!krt_props_is_secret("security.protocol"));
+    ck_assert(krt_props_is_secret("SASL.PASSWORD"));
+    ck_assert(krt_props_is_secret("sasl.oauthbearer.client.secret"));
+    ck_assert(krt_props_is_secret("ssl.key.pem"));
+    ck_assert(krt_props_is_secret("sasl.oauthbearer.config"));
+    ck_assert(krt_props_is_secret("x.token"));
+    ck_assert(krt_props_is_secret("aws.credentials"));
+    ck_assert(!krt_props_is_secret("bootstrap.servers"));
 }
 END_TEST
 
