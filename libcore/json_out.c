@@ -20,6 +20,14 @@ int krt_json_write(FILE *f, json_t *doc)
     return 0;
 }
 
+int krt_json_write_line(FILE *f, json_t *doc)
+{
+    int rc = json_dumpf(doc, f,
+                        JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    json_decref(doc);
+    return rc || fputc('\n', f) == EOF ? -1 : 0;
+}
+
 json_t *krt_json_offset(int64_t v) { return v < 0 ? json_null() : json_integer((json_int_t)v); }
 
 json_t *krt_json_str(const char *s) { return s ? json_string(s) : json_null(); }

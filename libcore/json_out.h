@@ -13,6 +13,11 @@
  *  @returns 0, or -1 when the write failed. */
 int krt_json_write(FILE *f, json_t *doc);
 
+/** @brief Write @p doc as one compact line (JSON Lines) to @p f, real
+ *  numbers with enough digits to read back the same double. Steals the
+ *  reference. @returns 0, or -1 when the write failed. */
+int krt_json_write_line(FILE *f, json_t *doc);
+
 /** @brief An offset as JSON: null when negative (unknown/none). */
 json_t *krt_json_offset(int64_t v);
 

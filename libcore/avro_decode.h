@@ -1,0 +1,53 @@
+/* avro_decode.h - decode Avro binary data written with one schema into the
+ * shape of another (the reader's), filling the reader's defaults.
+ *
+ * The writer->reader resolution is compiled once per schema pair, so a
+ * topic of millions of records resolves names and fields once. Parts of the
+ * reader that cannot read the writer (a removed enum symbol, a union branch
+ * the reader lacks) fail only the records that reach them, with the reason:
+ * that is what makes a check against real records sharper than a check of
+ * the schema texts. */
+#ifndef KRT_AVRO_DECODE_H
+#define KRT_AVRO_DECODE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "avro_schema.h"
+#include "error.h"
+
+struct krt_avro_res;
+
+/** @brief A compiled writer->reader resolution. */
+struct krt_avro_decoder {
+    struct krt_avro_res *root;
+    struct krt_avro_res **all; /**< every resolution node, owned */
+    size_t nall, capall;
+    char **defaults; /**< "PATH 'field' = JSON": defaults this pair applies */
+    size_t ndefaults;
+};
+
+/** @brief Compile the resolution of @p writer data into @p reader's shape.
+ *  Never fails for incompatibility (that is reported per record). */
+int krt_avro_decoder_new(struct krt_avro_decoder *d, const struct krt_avro_schema *writer,
+                         const struct krt_avro_schema *reader, struct krt_error *err);
+
+/** @brief Decode one datum from @p buf (@p len bytes). On success *used is
+ *  the number of bytes read and, when @p out is not NULL, *out the value as
+ *  JSON (bytes and fixed as strings of code points 0-255, unions unwrapped).
+ *  @returns 0, or -1 with the reason (KRT_ERR_INPUT) in @p err. */
+int krt_avro_decode(const struct krt_avro_decoder *d, const unsigned char *buf, size_t len,
+                    size_t *used, json_t **out, struct krt_error *err);
+
+/** @brief Decode the back-to-back datums of file @p path ("-": stdin; at
+ *  most 256 MB) and write each as one JSON line to @p out. A datum that
+ *  fails stops the run; the error names its index and byte offset.
+ *  *count is the number of datums written. */
+int krt_avro_decode_file(const struct krt_avro_decoder *d, const char *path, FILE *out,
+                         size_t *count, struct krt_error *err);
+
+/** @brief Free what @p d owns. */
+void krt_avro_decoder_free(struct krt_avro_decoder *d);
+
+#endif

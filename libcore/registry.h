@@ -1,0 +1,71 @@
+/* registry.h - a Confluent Schema Registry REST client (libcurl), also for
+ * registries that serve the same API (Apicurio's /apis/ccompat/v7).
+ *
+ * Credentials come from a properties file, never from the command line, and
+ * never appear in messages: basic.auth.user.info=USER:PASSWORD (with an
+ * optional schema.registry. prefix, as Confluent's clients write it). */
+#ifndef KRT_REGISTRY_H
+#define KRT_REGISTRY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "error.h"
+
+/** @brief A registry endpoint and its settings. */
+struct krt_registry {
+    char *url;    /**< base URL without a final slash */
+    char *user;   /**< basic auth user, or NULL */
+    char *secret; /**< basic auth password, or NULL; never printed */
+    char *ca;     /**< ssl.ca.location: PEM bundle to verify the server */
+    char *cert;   /**< ssl.certificate.location: client certificate (PEM) */
+    char *key;    /**< ssl.key.location: client key (PEM) */
+    char *key_password;
+    bool no_verify_host; /**< ssl.endpoint.identification.algorithm= (empty) */
+    int timeout_ms;
+    void *curl; /**< CURL handle, reused across requests */
+};
+
+/** @brief Set up a client for @p url; @p config (may be NULL) is a
+ *  properties file: basic.auth.user.info, basic.auth.credentials.source
+ *  (USER_INFO), ssl.ca.location, ssl.certificate.location,
+ *  ssl.key.location, ssl.key.password, ssl.endpoint.identification.algorithm,
+ *  each optionally prefixed with "schema.registry.". Any other key is an
+ *  error naming the file, line and key. Reads the file only (no request). */
+int krt_registry_open(struct krt_registry *r, const char *url, const char *config,
+                      int timeout_ms, struct krt_error *err);
+
+/** @brief Free the client (the password is wiped first). */
+void krt_registry_close(struct krt_registry *r);
+
+/** @brief GET /schemas/ids/@p id: the schema text (caller frees).
+ *  An unknown id is KRT_ERR_INPUT with the registry's message. */
+int krt_registry_schema_by_id(struct krt_registry *r, int id, char **text, struct krt_error *err);
+
+/** @brief GET /subjects/S/versions: the version numbers (caller frees);
+ *  a missing subject gives *n = 0. */
+int krt_registry_versions(struct krt_registry *r, const char *subject, int **versions, size_t *n,
+                          struct krt_error *err);
+
+/** @brief GET /subjects/S/versions/V: schema text (caller frees) and id. */
+int krt_registry_version(struct krt_registry *r, const char *subject, int version, char **text,
+                         int *id, struct krt_error *err);
+
+/** @brief The compatibility level of @p subject, else the global one.
+ *  *level is a static-lifetime-free string the caller frees; *source is
+ *  "subject" or "global". */
+int krt_registry_level(struct krt_registry *r, const char *subject, char **level,
+                       const char **source, struct krt_error *err);
+
+/** @brief POST /compatibility/subjects/S/versions/V (V < 0: latest) with
+ *  @p text; *messages is the registry's reasons array or NULL (Apicurio
+ *  gives none). */
+int krt_registry_compatible(struct krt_registry *r, const char *subject, int version,
+                            const char *text, bool *compatible, json_t **messages,
+                            struct krt_error *err);
+
+/** @brief POST /subjects/S/versions: register @p text; *id is its id. */
+int krt_registry_register(struct krt_registry *r, const char *subject, const char *text, int *id,
+                          struct krt_error *err);
+
+#endif

@@ -1,0 +1,234 @@
+/* Unit tests of libcore/avro_schema and schema_compat: parsing, default
+ * validation, and Avro's resolution rules with their reasons and paths.
+ * (tests/integration/schema.sh compares the verdicts with a real registry.) */
+#include "check_main.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "avro_schema.h"
+#include "schema_compat.h"
+
+#define REC(fields) "{\"type\":\"record\",\"name\":\"R\",\"namespace\":\"n\",\"fields\":[" fields "]}"
+
+static struct krt_schema_reasons check_level(const char *old, const char *neu,
+                                             enum krt_schema_level level)
+{
+    struct krt_avro_schema o, n;
+    struct krt_error err;
+    struct krt_schema_reasons r = {0};
+    ck_assert_msg(krt_avro_schema_parse(old, "old", &o, &err) == 0, "old: %s", err.msg);
+    ck_assert_msg(krt_avro_schema_parse(neu, "new", &n, &err) == 0, "new: %s", err.msg);
+    ck_assert_int_eq(krt_schema_compat_level(level, &o, 1, &n, &r, &err), 0);
+    krt_avro_schema_free(&o);
+    krt_avro_schema_free(&n);
+    return r;
+}
+
+static int has_reason(const struct krt_schema_reasons *r, const char *path, const char *field,
+                      const char *text)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(r->v[i].path, path) && !strcmp(r->v[i].field, field) &&
+            strstr(r->v[i].msg, text))
+            return 1;
+    return 0;
+}
+
+START_TEST(added_field_needs_default_backward)
+{
+    struct krt_schema_reasons r =
+        check_level(REC("{\"name\":\"id\",\"type\":\"long\"}"),
+                    REC("{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"discount\",\"type\":\"double\"}"),
+                    KRT_LEVEL_BACKWARD);
+    ck_assert_uint_eq(r.n, 1);
+    ck_assert(has_reason(&r, "/fields/1", "discount", "added without a default"));
+    ck_assert(r.v[0].new_reads_old);
+    krt_schema_compat_free(&r);
+    /* with a default it is fine, and FORWARD never minded */
+    r = check_level(REC("{\"name\":\"id\",\"type\":\"long\"}"),
+                    REC("{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"d\",\"type\":\"double\",\"default\":0}"),
+                    KRT_LEVEL_FULL);
+    ck_assert_uint_eq(r.n, 0);
+    krt_schema_compat_free(&r);
+}
+END_TEST
+
+START_TEST(removed_field_without_old_default_forward)
+{
+    struct krt_schema_reasons r =
+        check_level(REC("{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"x\",\"type\":\"string\"}"),
+                    REC("{\"name\":\"id\",\"type\":\"long\"}"), KRT_LEVEL_FORWARD);
+    ck_assert_uint_eq(r.n, 1);
+    ck_assert(has_reason(&r, "/fields/1", "x", "removed"));
+    ck_assert(!r.v[0].new_reads_old);
+    krt_schema_compat_free(&r);
+    r = check_level(REC("{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"x\",\"type\":\"string\"}"),
+                    REC("{\"name\":\"id\",\"type\":\"long\"}"), KRT_LEVEL_BACKWARD);
+    ck_assert_uint_eq(r.n, 0);
+    krt_schema_compat_free(&r);
+}
+END_TEST
+
+START_TEST(promotions_one_way)
+{
+    static const char *const chain[] = {"int", "long", "float", "double"};
+    char o[200], n[200];
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 4; k++) {
+            snprintf(o, sizeof(o), REC("{\"name\":\"v\",\"type\":\"%s\"}"), chain[i]);
+            snprintf(n, sizeof(n), REC("{\"name\":\"v\",\"type\":\"%s\"}"), chain[k]);
+            struct krt_schema_reasons r = check_level(o, n, KRT_LEVEL_BACKWARD);
+            ck_assert_msg((r.n == 0) == (k >= i), "%s -> %s", chain[i], chain[k]);
+            if (k < i)
+                ck_assert(has_reason(&r, "/fields/0", "v", "cannot be read as"));
+            krt_schema_compat_free(&r);
+        }
+    struct krt_schema_reasons r = check_level(REC("{\"name\":\"v\",\"type\":\"string\"}"),
+                                              REC("{\"name\":\"v\",\"type\":\"bytes\"}"),
+                                              KRT_LEVEL_FULL);
+    ck_assert_uint_eq(r.n, 0);
+    krt_schema_compat_free(&r);
+}
+END_TEST
+
+START_TEST(enum_symbol_removed_needs_enum_default)
+{
+    struct krt_schema_reasons r = check_level(
+        REC("{\"name\":\"s\",\"type\":{\"type\":\"enum\",\"name\":\"S\",\"symbols\":[\"A\",\"B\",\"C\"]}}"),
+        REC("{\"name\":\"s\",\"type\":{\"type\":\"enum\",\"name\":\"S\",\"symbols\":[\"A\",\"B\"]}}"),
+        KRT_LEVEL_BACKWARD);
+    ck_assert_uint_eq(r.n, 1);
+    ck_assert(has_reason(&r, "/fields/0", "s", "C removed"));
+    krt_schema_compat_free(&r);
+    r = check_level(
+        REC("{\"name\":\"s\",\"type\":{\"type\":\"enum\",\"name\":\"S\",\"symbols\":[\"A\",\"B\",\"C\"]}}"),
+        REC("{\"name\":\"s\",\"type\":{\"type\":\"enum\",\"name\":\"S\",\"symbols\":[\"A\",\"B\"],\"default\":\"A\"}}"),
+        KRT_LEVEL_BACKWARD);
+    ck_assert_uint_eq(r.n, 0);
+    krt_schema_compat_free(&r);
+}
+END_TEST
+
+START_TEST(union_branch_missing_and_widening)
+{
+    struct krt_schema_reasons r = check_level(REC("{\"name\":\"u\",\"type\":[\"null\",\"string\",\"int\"]}"),
+                                              REC("{\"name\":\"u\",\"type\":[\"null\",\"string\"]}"),
+                                              KRT_LEVEL_BACKWARD);
+    ck_assert_uint_eq(r.n, 1);
+    ck_assert(has_reason(&r, "/fields/0", "u", "int matches no branch"));
+    krt_schema_compat_free(&r);
+    /* a plain type read as a union that holds it (or a promotion of it) */
+    r = check_level(REC("{\"name\":\"u\",\"type\":\"int\"}"),
+                    REC("{\"name\":\"u\",\"type\":[\"null\",\"long\"]}"), KRT_LEVEL_BACKWARD);
+    ck_assert_uint_eq(r.n, 0);
+    krt_schema_compat_free(&r);
+    r = check_level(REC("{\"name\":\"u\",\"type\":\"int\"}"),
+                    REC("{\"name\":\"u\",\"type\":[\"null\",\"long\"]}"), KRT_LEVEL_FORWARD);
+    ck_assert_uint_eq(r.n, 2); /* null and long cannot be read as int */
+    krt_schema_compat_free(&r);
+}
+END_TEST
+
+START_TEST(names_aliases_namespaces_fixed)
+{
+    /* renamed record without alias */
+    struct krt_schema_reasons r =
+        check_level("{\"type\":\"record\",\"name\":\"A\",\"fields\":[]}",
+                    "{\"type\":\"record\",\"name\":\"B\",\"fields\":[]}", KRT_LEVEL_BACKWARD);
+    ck_assert_uint_eq(r.n, 1);
+    ck_assert(has_reason(&r, "/", "", "name changed"));
+    krt_schema_compat_free(&r);
+    r = check_level("{\"type\":\"record\",\"name\":\"A\",\"namespace\":\"x\",\"fields\":[]}",
+                    "{\"type\":\"record\",\"name\":\"B\",\"aliases\":[\"x.A\"],\"fields\":[]}",
+                    KRT_LEVEL_BACKWARD);
+    ck_assert_uint_eq(r.n, 0);
+    krt_schema_compat_free(&r);
+    /* only the namespace changed: unqualified names match (Avro's rule) */
+    r = check_level("{\"type\":\"record\",\"name\":\"A\",\"namespace\":\"x\",\"fields\":[]}",
+                    "{\"type\":\"record\",\"name\":\"A\",\"namespace\":\"y\",\"fields\":[]}",
+                    KRT_LEVEL_FULL);
+    ck_assert_uint_eq(r.n, 0);
+    krt_schema_compat_free(&r);
+    r = check_level(REC("{\"name\":\"h\",\"type\":{\"type\":\"fixed\",\"name\":\"H\",\"size\":16}}"),
+                    REC("{\"name\":\"h\",\"type\":{\"type\":\"fixed\",\"name\":\"H\",\"size\":32}}"),
+                    KRT_LEVEL_BACKWARD);
+    ck_assert_uint_eq(r.n, 1);
+    ck_assert(has_reason(&r, "/fields/0", "h", "size 16 cannot be read as size 32"));
+    krt_schema_compat_free(&r);
+    /* field alias */
+    r = check_level(REC("{\"name\":\"old_name\",\"type\":\"int\"}"),
+                    REC("{\"name\":\"new_name\",\"aliases\":[\"old_name\"],\"type\":\"int\"}"),
+                    KRT_LEVEL_BACKWARD);
+    ck_assert_uint_eq(r.n, 0);
+    krt_schema_compat_free(&r);
+}
+END_TEST
+
+START_TEST(nested_and_recursive)
+{
+    const char *old = "{\"type\":\"record\",\"name\":\"Node\",\"fields\":["
+                      "{\"name\":\"v\",\"type\":\"int\"},"
+                      "{\"name\":\"kids\",\"type\":{\"type\":\"array\",\"items\":\"Node\"}},"
+                      "{\"name\":\"tags\",\"type\":{\"type\":\"map\",\"values\":\"long\"}}]}";
+    const char *neu = "{\"type\":\"record\",\"name\":\"Node\",\"fields\":["
+                      "{\"name\":\"v\",\"type\":\"long\"},"
+                      "{\"name\":\"kids\",\"type\":{\"type\":\"array\",\"items\":\"Node\"}},"
+                      "{\"name\":\"tags\",\"type\":{\"type\":\"map\",\"values\":\"int\"}}]}";
+    struct krt_schema_reasons r = check_level(old, neu, KRT_LEVEL_BACKWARD);
+    ck_assert_uint_eq(r.n, 1);
+    ck_assert(has_reason(&r, "/fields/2/values", "tags", "long cannot be read as int"));
+    krt_schema_compat_free(&r);
+}
+END_TEST
+
+START_TEST(transitive_checks_every_old)
+{
+    struct krt_avro_schema s[3];
+    struct krt_error err;
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"a\",\"type\":\"int\"}"), "v1", &s[0], &err), 0);
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"b\",\"type\":\"int\",\"default\":1}"), "v2", &s[1], &err), 0);
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"b\",\"type\":\"int\"}"), "v3", &s[2], &err), 0);
+    struct krt_schema_reasons r = {0};
+    ck_assert_int_eq(krt_schema_compat_level(KRT_LEVEL_BACKWARD, s, 2, &s[2], &r, &err), 0);
+    ck_assert_uint_eq(r.n, 0);
+    ck_assert_int_eq(krt_schema_compat_level(KRT_LEVEL_BACKWARD_TRANSITIVE, s, 2, &s[2], &r, &err), 0);
+    ck_assert_uint_eq(r.n, 1);
+    ck_assert_int_eq(r.v[0].old_index, 0);
+    ck_assert(has_reason(&r, "/fields/0", "b", "added without a default"));
+    krt_schema_compat_free(&r);
+    for (int i = 0; i < 3; i++)
+        krt_avro_schema_free(&s[i]);
+}
+END_TEST
+
+START_TEST(bad_schemas_are_named)
+{
+    struct krt_avro_schema s;
+    struct krt_error err;
+    ck_assert_int_eq(krt_avro_schema_parse("{\"type\":\"record\",\n\"name\":\"R\" \"fields\":[]}", "f.avsc", &s, &err), -1);
+    ck_assert_int_eq(err.code, KRT_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "f.avsc:2:"));
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"a\",\"type\":\"int\",\"default\":\"notanint\"}"), "f.avsc", &s, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "f.avsc: /fields/0/default: field 'a'"));
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"a\",\"type\":[\"null\",\"int\"],\"default\":1}"), "f.avsc", &s, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "first branch"));
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"a\",\"type\":\"Nope\"}"), "f.avsc", &s, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "/fields/0/type: unknown type 'Nope'"));
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"a\",\"type\":\"int\"}"), "f.avsc", &s, &err), -1);
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\"],\"default\":\"B\"}}"), "f.avsc", &s, &err), -1);
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"a\",\"type\":{\"type\":\"fixed\",\"name\":\"F\",\"size\":2},\"default\":\"abc\"}"), "f.avsc", &s, &err), -1);
+    /* valid defaults of every kind */
+    ck_assert_msg(krt_avro_schema_parse(REC("{\"name\":\"a\",\"type\":{\"type\":\"fixed\",\"name\":\"F\",\"size\":2},\"default\":\"\\u00ffa\"},"
+                                            "{\"name\":\"b\",\"type\":{\"type\":\"array\",\"items\":\"long\"},\"default\":[1,2]},"
+                                            "{\"name\":\"c\",\"type\":{\"type\":\"map\",\"values\":\"string\"},\"default\":{\"k\":\"v\"}},"
+                                            "{\"name\":\"d\",\"type\":[\"null\",\"int\"],\"default\":null},"
+                                            "{\"name\":\"e\",\"type\":\"float\",\"default\":1}"),
+                                        "f.avsc", &s, &err) == 0, "%s", err.msg);
+    krt_avro_schema_free(&s);
+}
+END_TEST
+
+KRT_SUITE("schema", added_field_needs_default_backward, removed_field_without_old_default_forward,
+          promotions_one_way, enum_symbol_removed_needs_enum_default,
+          union_branch_missing_and_widening, names_aliases_namespaces_fixed, nested_and_recursive,
+          transitive_checks_every_old, bad_schemas_are_named)
