@@ -101,7 +101,7 @@ int main(int argc, char **argv)
     o.segment_ms = 3600 * 1000;
     o.topics = calloc((size_t)argc + 1, sizeof(*o.topics));
     krt_error_clear(&err);
-    krt_common_init(&c, "krt-backup");
+    krt_common_init(&c, "krt-backup", argc, argv);
     opterr = 0;
     while ((opt = getopt_long(argc, argv, KRT_COMMON_SHORTOPTS "d:t:", longopts, NULL)) != -1) {
         int bad = 0;

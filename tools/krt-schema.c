@@ -277,7 +277,7 @@ int main(int argc, char **argv)
     int opt, rc;
 
     krt_error_clear(&err);
-    krt_common_init(&c, "krt-schema");
+    krt_common_init(&c, "krt-schema", argc, argv);
     opterr = 0;
     while ((opt = getopt_long(argc, argv, KRT_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (opt) {
