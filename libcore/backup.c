@@ -203,6 +203,8 @@ static int scan_partition(struct run *r, struct krt_bk_topic *t, struct krt_bk_p
             else if (krt_store_local_path(&r->store, name, 0, path, sizeof(path), err) ||
                      krt_seg_check(path, 1, &info, err))
                 rc = -1;
+            else if (info.header_torn) /* killed while creating it: it holds nothing */
+                rc = krt_store_remove(&r->store, name, err);
             else if (strcmp(info.meta.topic, t->name) || info.meta.partition != p->partition ||
                      info.meta.from != from)
                 rc = krt_error_set(err, KRT_ERR_INPUT, "'%s' does not belong here", path);
@@ -377,28 +379,49 @@ static int add_selection(struct run *r, const struct krt_metadata *md, struct kr
             n += md->topics[i].nparts;
     if (!n)
         return krt_error_set(err, KRT_ERR_INPUT, "no topic to back up");
-    /* rebuild the partition table: the manifest arrays may move */
+    /* rebuild the partition table: the manifest arrays move and shift as
+     * topics and partitions are inserted, so the old entries are matched by
+     * name and number, taken before any insertion, never through their
+     * pointers into the manifest */
     struct bpart *old = r->bp;
     int nold = r->nbp;
+    char **old_topic = calloc((size_t)nold + 1, sizeof(*old_topic));
+    int32_t *old_part = calloc((size_t)nold + 1, sizeof(*old_part));
+    if (!old_topic || !old_part) {
+        free(old_topic);
+        free(old_part);
+        return oom(err);
+    }
+    for (int q = 0; q < nold; q++) {
+        old_topic[q] = old[q].t->name; /* names are not moved by an insertion */
+        old_part[q] = old[q].mp->partition;
+    }
+    int rc = 0;
     for (int i = 0; i < md->ntopics; i++) {
         const struct krt_topic *mt = &md->topics[i];
         if (!selected(r->o, mt->name))
             continue;
         struct krt_bk_topic *t = krt_backup_topic(&r->m, mt->name, 1);
-        if (!t)
-            return oom(err);
+        if (!t) {
+            rc = oom(err);
+            goto out;
+        }
         t->partition_count = mt->nparts;
         t->replication_factor = mt->nparts ? mt->parts[0].nreplicas : 0;
         for (int j = 0; j < mt->nparts; j++)
-            if (!krt_backup_part(t, mt->parts[j].id, 1))
-                return oom(err);
+            if (!krt_backup_part(t, mt->parts[j].id, 1)) {
+                rc = oom(err);
+                goto out;
+            }
     }
     int total = 0;
     for (int i = 0; i < r->m.ntopics; i++)
         total += r->m.topics[i].nparts;
     struct bpart *nv = calloc((size_t)total + 1, sizeof(*nv));
-    if (!nv)
-        return oom(err);
+    if (!nv) {
+        rc = oom(err);
+        goto out;
+    }
     int k = 0;
     for (int i = 0; i < r->m.ntopics; i++)
         for (int j = 0; j < r->m.topics[i].nparts; j++) {
@@ -410,7 +433,7 @@ static int add_selection(struct run *r, const struct krt_metadata *md, struct kr
             b->res = -1;
             b->pos = p->position;
             for (int q = 0; q < nold; q++)
-                if (!strcmp(old[q].t->name, t->name) && old[q].mp->partition == p->partition) {
+                if (!strcmp(old_topic[q], t->name) && old_part[q] == p->partition) {
                     struct krt_bk_topic *tt = b->t;
                     struct krt_bk_part *pp = b->mp;
                     *b = old[q];
@@ -422,7 +445,10 @@ static int add_selection(struct run *r, const struct krt_metadata *md, struct kr
     free(old);
     r->bp = nv;
     r->nbp = total;
-    return 0;
+out:
+    free(old_topic);
+    free(old_part);
+    return rc;
 }
 
 static int read_configs(struct run *r, struct krt_error *err)

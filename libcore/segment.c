@@ -326,6 +326,7 @@ struct krt_seg_writer {
     avro_value_iface_t *iface;
     avro_value_t val;
     size_t block_size;
+    int64_t records; /* records the file must hold once the pending block is written */
 };
 
 static int avro_fail(struct krt_error *err, const char *what, const char *path)
@@ -333,8 +334,8 @@ static int avro_fail(struct krt_error *err, const char *what, const char *path)
     return krt_error_set(err, KRT_ERR_IO, "cannot %s '%s': %s", what, path, avro_strerror());
 }
 
-static int writer_new(const char *path, size_t block_size, struct krt_seg_writer **out,
-                      struct krt_error *err)
+static int writer_new(const char *path, size_t block_size, int64_t records,
+                      struct krt_seg_writer **out, struct krt_error *err)
 {
     struct krt_seg_writer *w = calloc(1, sizeof(*w));
     if (!w || !(w->path = strdup(path))) {
@@ -342,6 +343,7 @@ static int writer_new(const char *path, size_t block_size, struct krt_seg_writer
         return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
     }
     w->block_size = block_size;
+    w->records = records;
     if (avro_schema_from_json_length(KRT_SEG_SCHEMA, strlen(KRT_SEG_SCHEMA), &w->schema) ||
         !(w->iface = avro_generic_class_from_schema(w->schema)) ||
         avro_generic_value_new(w->iface, &w->val)) {
@@ -381,7 +383,7 @@ int krt_seg_create(const char *path, enum krt_seg_codec codec, const struct krt_
         return krt_error_set(err, KRT_ERR_IO, "cannot write segment '%s': %s", path,
                              strerror(e));
     }
-    return writer_new(path, block_size, w, err);
+    return writer_new(path, block_size, 0, w, err);
 }
 
 int krt_seg_reopen(const char *path, size_t block_size, struct krt_seg_writer **w,
@@ -393,7 +395,29 @@ int krt_seg_reopen(const char *path, size_t block_size, struct krt_seg_writer **
         return -1;
     if (!header_ok)
         return krt_error_set(err, KRT_ERR_INPUT, "segment '%s' has no complete header", path);
-    return writer_new(path, block_size, w, err);
+    struct walk wk;
+    if (walk_file(path, &wk, &header_ok, err))
+        return -1;
+    return writer_new(path, block_size, wk.records, w, err);
+}
+
+/* avro-c closes its file with fflush and fclose and ignores both results,
+ * so a full disk or an I/O error would leave a torn file behind a writer
+ * that reported success: after each close the file is walked, and it must
+ * end on a complete block and hold every record appended. */
+static int verify_written(const struct krt_seg_writer *w, struct krt_error *err)
+{
+    struct walk wk;
+    int header_ok;
+    if (walk_file(w->path, &wk, &header_ok, err))
+        return -1;
+    if (!header_ok || wk.problem || wk.good_end != wk.size || wk.records != w->records)
+        return krt_error_set(err, KRT_ERR_IO,
+                             "cannot write '%s': the file holds %lld complete records of %lld "
+                             "(%s); is the disk full?",
+                             w->path, (long long)wk.records, (long long)w->records,
+                             wk.problem ? wk.problem : "short file");
+    return 0;
 }
 
 static size_t encoded_size(const struct krt_seg_record *r)
@@ -450,6 +474,8 @@ int krt_seg_append(struct krt_seg_writer *w, const struct krt_seg_record *r,
             return avro_fail(err, "write", w->path);
         }
         w->fw = NULL;
+        if (verify_written(w, err))
+            return -1;
         if (avro_file_writer_open_bs(w->path, &w->fw, bs))
             return avro_fail(err, "reopen", w->path);
         w->block_size = bs;
@@ -458,6 +484,7 @@ int krt_seg_append(struct krt_seg_writer *w, const struct krt_seg_record *r,
         return avro_fail(err, "encode a record for", w->path);
     if (avro_file_writer_append_value(w->fw, &w->val))
         return avro_fail(err, "append to", w->path);
+    w->records++;
     return 0;
 }
 
@@ -490,6 +517,8 @@ int krt_seg_close(struct krt_seg_writer *w, struct krt_error *err)
     if (avro_file_writer_close(w->fw))
         rc = avro_fail(err, "write", w->path);
     w->fw = NULL;
+    if (!rc)
+        rc = verify_written(w, err);
     if (!rc)
         rc = krt_store_fsync_path(w->path, 0, err);
     krt_seg_abandon(w);
@@ -630,6 +659,11 @@ int krt_seg_check(const char *path, int allow_torn, struct krt_seg_info *info,
     memset(info, 0, sizeof(*info));
     if (walk_file(path, &w, &header_ok, err))
         return -1;
+    if (!header_ok && allow_torn) {
+        /* killed while the header was written: the file holds no record */
+        info->header_torn = 1;
+        return 0;
+    }
     if (!header_ok)
         return krt_error_set(err, KRT_ERR_INPUT, "'%s': %s", path, w.problem);
     if (!w.ours || (int)w.codec < 0 || !w.meta.topic[0] || w.meta.partition < 0)
@@ -642,6 +676,8 @@ int krt_seg_check(const char *path, int allow_torn, struct krt_seg_info *info,
     info->blocks = w.blocks;
     info->bytes = w.good_end;
     info->first_offset = info->last_offset = info->min_ts = info->max_ts = -1;
+    if (!w.blocks) /* avro-c's reader reads the first block on open: a torn one fails it */
+        return allow_torn ? 0 : krt_seg_sha256(path, info->sha256, err);
     struct krt_seg_reader *r;
     if (krt_seg_reader_open(path, &r, err))
         return -1;

@@ -113,6 +113,7 @@ struct krt_seg_info {
     int64_t min_ts, max_ts;            /**< -1 when empty */
     int64_t bytes;
     char sha256[65];
+    int header_torn; /**< allow_torn only: the header itself is incomplete (no record) */
 };
 
 /** @brief Cut @p path back to the end of its last complete block (a torn
