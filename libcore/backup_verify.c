@@ -482,6 +482,8 @@ int krt_backup_verify_live(const struct krt_common *c, const char *dir,
     krt_props_add(&extra, "group.id", "krt-backup-unused", 0);
     krt_props_add(&extra, "isolation.level", "read_committed", 0);
     krt_props_add(&extra, "enable.partition.eof", "true", 0);
+    /* out of range is a gap to record, never a silent jump */
+    krt_props_add(&extra, "auto.offset.reset", "error", 0);
     krt_props_add(&extra, "queued.max.messages.kbytes", "8192", 0);
     struct krt_conn conn = {0};
     struct krt_metadata md = {0};
