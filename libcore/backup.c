@@ -930,6 +930,8 @@ static int prepare(struct run *r, struct krt_error *err)
     if (access(o->dir, W_OK))
         return krt_error_set(err, KRT_ERR_INPUT, "cannot write to backup directory '%s': %s",
                              o->dir, strerror(errno));
+    if (krt_store_lock(&r->store, err))
+        return -1;
     if (krt_backup_manifest_read(o->dir, 1, &r->m, err) || scan_local(r, err))
         return -1;
     return 0;
@@ -942,6 +944,8 @@ int krt_backup_consumer_open(const struct krt_common *c, struct krt_conn *conn,
     krt_props_add(&extra, "group.id", "krt-backup-unused", 0);
     krt_props_add(&extra, "isolation.level", "read_committed", 0);
     krt_props_add(&extra, "enable.partition.eof", "true", 0);
+    /* out of range is a gap to record, never a silent jump */
+    krt_props_add(&extra, "auto.offset.reset", "error", 0);
     krt_props_add(&extra, "queued.max.messages.kbytes", QUEUE_KB, 0);
     krt_props_add(&extra, "fetch.max.bytes", FETCH_MAX, 0);
     krt_props_add(&extra, "max.partition.fetch.bytes", PART_FETCH_MAX, 0);
@@ -997,9 +1001,15 @@ int krt_backup_run(const struct krt_common *c, const struct krt_backup_opts *o,
     memset(rep, 0, sizeof(*rep));
     rep->dir = o->dir;
     r.t0 = mono_ms();
+    struct stat st;
+    bool new_dir = stat(o->dir, &st) != 0;
     int rc = prepare(&r, err);
     if (!rc)
         rc = connect_and_cut(&r, err);
+    /* a directory this run created stays only once it holds a manifest:
+     * an unknown topic, an unreachable cluster or a refusal leave nothing */
+    if (rc && new_dir && r.store.root)
+        rmdir(o->dir);
     if (!rc) {
         if (r.m.created_ms < 0)
             r.m.created_ms = krt_now_ms();

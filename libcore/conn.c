@@ -108,12 +108,24 @@ int krt_conn_conf(const struct krt_common *c, enum krt_conn_kind kind,
         if (rc)
             goto fail;
     }
-    for (size_t i = 0; extra && i < extra->n; i++)
-        if (set(conf, extra->items[i].key, extra->items[i].value, "internal setting", err))
-            goto fail;
     for (size_t i = 0; i < c->x.n; i++)
         if (set(conf, c->x.items[i].key, c->x.items[i].value, "-X", err))
             goto fail;
+    /* The tool's own settings (read_committed, partition EOF, bounded
+     * queues...) are what its correctness rests on: they come last, and a -X
+     * that asks for another value is refused rather than silently lost. */
+    for (size_t i = 0; extra && i < extra->n; i++) {
+        for (size_t j = 0; j < c->x.n; j++)
+            if (!strcmp(c->x.items[j].key, extra->items[i].key) &&
+                strcmp(c->x.items[j].value, extra->items[i].value)) {
+                krt_error_set(err, KRT_ERR_USAGE, "-X %s: %s needs %s=%s; it cannot be changed",
+                              extra->items[i].key, c->prog, extra->items[i].key,
+                              extra->items[i].value);
+                goto fail;
+            }
+        if (set(conf, extra->items[i].key, extra->items[i].value, "internal setting", err))
+            goto fail;
+    }
     rd_kafka_conf_set_log_cb(conf, log_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
     *out = conf;

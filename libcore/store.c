@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -234,8 +235,32 @@ int krt_store_open_dir(struct krt_store *s, const char *root, int create, struct
     return 0;
 }
 
+int krt_store_lock(struct krt_store *s, struct krt_error *err)
+{
+    if (s->lock_fd > 0)
+        return 0;
+    int fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return krt_error_set(err, KRT_ERR_IO, "cannot open backup directory '%s': %s", s->root,
+                             strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return krt_error_set(err, KRT_ERR_REFUSED,
+                                 "backup directory '%s' is in use by another krt-backup", s->root);
+        return krt_error_set(err, KRT_ERR_IO, "cannot lock backup directory '%s': %s", s->root,
+                             strerror(e));
+    }
+    s->lock_fd = fd;
+    return 0;
+}
+
 void krt_store_close(struct krt_store *s)
 {
+    if (s->lock_fd > 0)
+        close(s->lock_fd);
+    s->lock_fd = 0;
     free(s->root);
     s->root = NULL;
 }

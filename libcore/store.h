@@ -43,12 +43,19 @@ struct krt_store_ops {
 struct krt_store {
     const struct krt_store_ops *ops;
     char *root; /**< the local directory */
+    int lock_fd; /**< the directory held by krt_store_lock, or -1 (0 in a zeroed store: none) */
 };
 
 /** @brief Open the local directory @p root as a store, creating it (mode
  *  0700) when @p create and it is missing. A directory that cannot be read
  *  and written is an error naming it. */
 int krt_store_open_dir(struct krt_store *s, const char *root, int create, struct krt_error *err);
+
+/** @brief Take the store for this process alone (a writer): a second
+ *  writer on the same directory would cut back or remove the first one's
+ *  open segments. Held until krt_store_close.
+ *  @returns 0, or -1 with KRT_ERR_REFUSED when another process holds it. */
+int krt_store_lock(struct krt_store *s, struct krt_error *err);
 
 /** @brief Release the store. */
 void krt_store_close(struct krt_store *s);

@@ -393,4 +393,45 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 run krt backup --dir "$BD" --verif
 eq "a torn segment: --verify exits 1" "$rc" 1
 contains "a torn segment: the block structure problem is reported" "$(jq -r '.problems[]' "$tmp/out")" "incomplete"
 
+# --- a topic that sorts before the backed-up one joins an existing backup
+# (the manifest's arrays move when it is inserted)
+JB=krt-test-bkj-$x-b; JA=krt-test-bkj-$x-a
+JD=$tmp/joined
+create_topic "$JB" 2 1
+seq 1 30 | sed 's/^/b-/' | kcat -b "$B" -P -t "$JB" 2>/dev/null
+run krt backup --dir "$JD" --topic "$JB"
+eq "joining: first backup of one topic" "$rc" 0
+seq 1 10 | sed 's/^/b2-/' | kcat -b "$B" -P -t "$JB" 2>/dev/null
+create_topic "$JA" 1 1
+seq 1 10 | sed 's/^/a-/' | kcat -b "$B" -P -t "$JA" 2>/dev/null
+run krt backup --dir "$JD" --topic "krt-test-bkj-$x-*"
+eq "joining: the run that adds a topic sorting first exits 0" "$rc" 0
+run krt backup --dir "$JD" --verify
+eq "joining: --verify passes" "$rc" 0
+run python3 "$tmp/cmp.py" "$B" "$JD" "$JA"
+eq "joining: fastavro reads the new topic as kcat does" "$rc" 0
+run python3 "$tmp/cmp.py" "$B" "$JD" "$JB"
+eq "joining: fastavro reads the old topic as kcat does (none lost, none twice)" "$rc" 0
+
+# --- settings the backup's correctness rests on cannot be changed with -X
+XD=$tmp/xdir
+run krt backup --dir "$XD" --topic "$JB" -X isolation.level=read_uncommitted
+eq "-X isolation.level=read_uncommitted is refused (exit 2)" "$rc" 2
+contains "the refusal names the setting" "$err" "isolation.level"
+[[ ! -e $XD ]] && ok "a refused run leaves no directory" || not_ok "a refused run leaves no directory" "$(ls -la "$XD")"
+run krt backup --dir "$XD" --topic "$JB" -X auto.offset.reset=earliest
+eq "-X auto.offset.reset=earliest is refused (exit 2)" "$rc" 2
+
+# --- two writers on one directory: the second is refused, the first unharmed
+"$build/tools/krt-backup" --dir "$JD" --topic "krt-test-bkj-$x-*" --follow -q >/dev/null 2>&1 &
+lpid=$!
+for i in $(seq 1 60); do flock -n "$JD" true || break; sleep 1; done # until it holds the lock
+run krt backup --dir "$JD" --topic "krt-test-bkj-$x-*"
+eq "a second writer on a directory in use is refused (exit 4)" "$rc" 4
+contains "the refusal says the directory is in use" "$err" "in use"
+kill -TERM "$lpid"; wait "$lpid"
+eq "the first writer still exits 0" "$?" 0
+run krt backup --dir "$JD" --verify
+eq "--verify passes after the refused second writer" "$rc" 0
+
 done_testing
