@@ -145,21 +145,34 @@ static void source_rewind(struct krt_copy *cp, bool seek)
                 pause_one(cp, p->partition, true);
         }
     }
-    if (seek && l->cnt) {
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(cp->consumer, l, 10000);
+    /* a seek that timed out may still be applied: asking again is harmless
+     * (same offsets); three failures stop the copy */
+    for (int attempt = 1; seek && l->cnt && !cp->failed; attempt++) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(cp->consumer, l, 30000);
+        int bad = -1;
+        for (int i = 0; !e && bad < 0 && i < l->cnt; i++)
+            if (l->elems[i].err)
+                bad = i;
+        if (!e && bad < 0)
+            break;
+        if (attempt < 3) {
+            if (e)
+                rd_kafka_error_destroy(e);
+            for (int i = 0; i < l->cnt; i++)
+                l->elems[i].err = 0;
+            continue;
+        }
         if (e) {
             fail(cp, "cannot go back to the committed positions of '%s' after an aborted "
                      "transaction: %s (run the same request again to resume)",
                  job->source, rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
+        } else {
+            fail(cp, "cannot go back to offset %" PRId64 " of '%s' partition %" PRId32
+                     " after an aborted transaction: %s (run the same request again to resume)",
+                 l->elems[bad].offset, job->source, l->elems[bad].partition,
+                 rd_kafka_err2str(l->elems[bad].err));
         }
-        for (int i = 0; !cp->failed && i < l->cnt; i++)
-            if (l->elems[i].err)
-                fail(cp, "cannot go back to offset %" PRId64 " of '%s' partition %" PRId32
-                         " after an aborted transaction: %s (run the same request again to "
-                         "resume)",
-                     l->elems[i].offset, job->source, l->elems[i].partition,
-                     rd_kafka_err2str(l->elems[i].err));
     }
     rd_kafka_topic_partition_list_destroy(l);
 }
@@ -185,7 +198,11 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 {
     (void)rk;
     struct krt_copy *cp = COPY_OF(opaque, pconn);
-    if (!m->err || cp->dr_err)
+    /* the record that failed, not one purged by the abort that followed */
+    bool purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                  m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+    if (!m->err || (cp->dr_err && (purged || (cp->dr_err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+                                              cp->dr_err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT))))
         return;
     cp->dr_err = m->err;
     cp->dr_partition = m->partition;
@@ -745,6 +762,9 @@ static int open_clients(struct krt_copy *cp, struct krt_error *err)
     krt_props_add(&px, "transactional.id", job->txn_id, 0);
     krt_props_add(&px, "transaction.timeout.ms", "15000", 0);
     krt_props_add(&px, "queue.buffering.max.kbytes", QSTR(PRODUCER_QUEUE_KB), 0);
+    /* delivery reports only for failures: they name the record that failed;
+     * a report per record would cost a queue operation each */
+    krt_props_add(&px, "delivery.report.only.error", "true", 0);
     /* Records become visible at the commit, so lingering up to the length of
      * a transaction delays nobody; the commit flushes what is left. It also
      * keeps librdkafka 2.0.2's idempotent producer from spinning: a partition

@@ -251,7 +251,7 @@ SECONDS=0
 run timeout 120 "$build/tools/krt-resend" --id nk-$x --team t --topic "$N" --target "$N.compact" --execute --json
 eq_rc "a permanently failing record" 3
 contains "the error names the partition and offset" "$err" "partition 0 offset 2"
-contains "the error gives the broker's reason" "$err" "nvalid record"
+contains "the error gives the broker's reason" "$err" "Broker failed to validate record"
 ok "the failing copy stopped after ${SECONDS}s"
 eq "the records before it were copied, once" "$(kcat -b "$B" -C -t "$N.compact" -e -q -X isolation.level=read_committed -f '%k\n' | tr '\n' ,)" "k0,k1,"
 
