@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "error.h"
 #include "json_out.h"
+#include "notify.h"
 #include "opts.h"
 #include "resend.h"
 #include "timespec.h"
@@ -51,7 +52,8 @@ static const char usage[] =
     "      --notify URL              POST the final report as JSON to URL\n" KRT_COMMON_USAGE
     "\n"
     "Exit codes: 0 done (or a valid request), 1 done but the notification failed,\n"
-    "2 bad request, 3 Kafka error, 4 refused, 130 interrupted (re-run to resume).\n";
+    "2 bad request, 3 Kafka error (also: a record failed 5 transactions in a row),\n"
+    "4 refused, 130 interrupted (re-run to resume).\n";
 
 enum {
     OPT_REQUEST = KRT_OPT_TOOL_BASE,
@@ -77,31 +79,6 @@ static int set_str(char **dst, const char *v)
     free(*dst);
     *dst = strdup(v);
     return *dst ? 0 : -1;
-}
-
-static int parse_rate(const char *s, double *v, struct krt_error *err)
-{
-    char *end;
-    *v = strtod(s, &end);
-    if (end == s || *end || *v <= 0)
-        return krt_error_set(err, KRT_ERR_USAGE, "a rate must be a number > 0, not '%s'", s);
-    return 0;
-}
-
-static int parse_partitions(const char *s, struct krt_resend_request *r, struct krt_error *err)
-{
-    free(r->partitions);
-    r->partitions = calloc(strlen(s) + 1, sizeof(*r->partitions));
-    r->npartitions = 0;
-    for (const char *p = s; *p;) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 0 || v > 1000000 || (*end && *end != ','))
-            return krt_error_set(err, KRT_ERR_USAGE, "malformed partition list '%s'", s);
-        r->partitions[r->npartitions++] = (int32_t)v;
-        p = *end ? end + 1 : end;
-    }
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -161,11 +138,14 @@ int main(int argc, char **argv)
         case 'g': bad = set_str(&r->group, optarg); break;
         case OPT_KEYS: bad = set_str(&r->keys_file, optarg); break;
         case OPT_INSTANCE: bad = set_str(&r->instance, optarg); break;
-        case OPT_PARTITIONS: bad = parse_partitions(optarg, r, &err); break;
+        case OPT_PARTITIONS: bad = krt_resend_partitions_parse(optarg, r, &err); break;
         case OPT_FROM: from = optarg; break;
         case OPT_TO: to = optarg; break;
         case OPT_TIMEZONE: tz = optarg; break;
-        case OPT_NOTIFY: notify = optarg; break;
+        case OPT_NOTIFY:
+            notify = optarg;
+            bad = krt_notify_check(optarg, &err);
+            break;
         case OPT_VALIDATE: c.dry_run = true; break;
         case OPT_HEADER: {
             const char *eq = strchr(optarg, '=');
@@ -188,8 +168,8 @@ int main(int argc, char **argv)
                 r->replication_factor = (int)v;
             break;
         }
-        case OPT_MAX_RATE: bad = parse_rate(optarg, &r->max_rate, &err); break;
-        case OPT_MAX_BYTES: bad = parse_rate(optarg, &r->max_bytes_rate, &err); break;
+        case OPT_MAX_RATE: bad = krt_resend_rate_parse(optarg, &r->max_rate, &err); break;
+        case OPT_MAX_BYTES: bad = krt_resend_rate_parse(optarg, &r->max_bytes_rate, &err); break;
         default: bad = krt_tool_option(&c, opt, optarg, argv, &err);
         }
         if (bad) {
@@ -207,8 +187,15 @@ int main(int argc, char **argv)
     if ((from && krt_resend_bound_parse(from, tz, &r->from, &err)) ||
         (to && krt_resend_bound_parse(to, tz, &r->to, &err)))
         goto usage;
-    if (request && krt_resend_request_read(request, r, &err))
-        goto usage;
+    /* every local file (the request, its key file) is read before the
+     * first network call */
+    if (request && krt_resend_request_read(request, tz, r, &err)) {
+        if (err.code == KRT_ERR_IO)
+            krt_error_prefix(&err, "cannot read request");
+        goto fail;
+    }
+    if (krt_resend_request_check(r, &err))
+        goto fail;
 
     if (krt_conn_open(&conn, &c, KRT_CONN_ADMIN, NULL, &err))
         goto fail;

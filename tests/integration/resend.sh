@@ -57,11 +57,14 @@ exactly_once() {
             "$(diff "$want" "$tmp/tgt.sorted" | head -5)"
     fi
 }
+# eq_rc DESC WANT: the exit code of the last run, with its stderr when it differs
+eq_rc() { eq "$1: exit $2" "$rc" "$2"; [[ $rc == "$2" ]] || printf '#   stderr: %s\n' "${err:0:400}"; }
+
 no_topic() { ! kcat -b "$B" -L -t "$1" 2>/dev/null | grep -q "topic \"$1\" with [1-9]"; }
 
 # --- validate writes nothing
 run krt resend --id v-$x --team billing --topic "$S" --json
-eq "validate exits 0" "$rc" 0
+eq_rc "validate" 0
 eq "validate estimates the records" "$(jq -r '.records_to_read' "$tmp/out")" 600
 check "validate created no target topic" no_topic "$S.resend.billing"
 
@@ -187,7 +190,116 @@ badreq "request id reused with other parameters" "was used before with other par
 badreq "malformed request file" "cannot read request" --request "$tmp/nope.json"
 check "no bad request created its target" no_topic "bad1-$x"
 
-for t in "$S" "$S.resend.billing" "$S.flt" "$S.resend.t" "$K" "$K.resend.k" "$K.resend.b" "$K.resend.w" "$K.resend.r"; do
+# --- the request file is typed (issue 10, defect 6): every bad field is refused
+# with the file and the JSON path, before any network call (-b points nowhere)
+badfile() { # badfile DESC JSONPATH FIELDS
+    printf '{"id": "bf-%s", "team": "t", "source": "%s", %s}\n' "$x" "$S" "$3" >"$tmp/bad.json"
+    run krt resend --request "$tmp/bad.json" -b 127.0.0.1:1 --timeout 2s --execute
+    eq "$1: exit 2" "$rc" 2
+    contains "$1: names the file and $2" "$err" "$tmp/bad.json: $2"
+}
+badfile "an offset as a string" /from/0 '"from": {"0": "100"}'
+badfile "a number as a bound" /from '"from": 12345'
+badfile "partitions not an array" /partitions '"partitions": 3'
+badfile "a misspelled key" /partitons '"partitons": [0]'
+badfile "a rate as a string" /max_rate '"max_rate": "100"'
+badfile "a partition above INT32_MAX" /partitions/0 '"partitions": [4294967296]'
+badfile "a negative offset" /to/0 '"to": {"0": -1}'
+badfile "a fractional replication factor" /replication_factor '"replication_factor": 1.5'
+# every local file is read before the first network call
+run krt resend --id lf-$x --team t --topic "$S" --keys-file "$tmp/nokeys" -b 127.0.0.1:1 --timeout 2s
+eq "a missing key file is bad input (2), not an unreachable cluster" "$rc" 2
+contains "a missing key file is named" "$err" "$tmp/nokeys"
+# --timezone applies to the times in the file (oracle: kcat's offset for the instant)
+tz_from=$(TZ=Asia/Tokyo date -d "@$(((base + 50000) / 1000))" +%Y-%m-%dT%H:%M:%S)
+printf '{"id": "tz-%s", "team": "t", "source": "%s", "from": "%s"}\n' "$x" "$S" "$tz_from" >"$tmp/tz.json"
+run krt resend --request "$tmp/tz.json" --timezone Asia/Tokyo --json
+eq_rc "--timezone applies to the file's times" 0
+eq "--timezone applies to the file's times: start = kcat's offset for the instant" \
+    "$(jq -r '.partitions[0].start_offset' "$tmp/out")" "$(kcat_offset "$S" 0 $((base + 50000)))"
+# an offsets object of 400 partitions is read whole (it was cut at 4095 characters)
+P=krt-test-rsp-$x
+create_topic "$P" 400 1
+for _ in $(seq 1 60); do # every partition led before the look-ups
+    [[ $(kcat -b "$B" -L -t "$P" 2>/dev/null | grep -c 'leader [0-9]') == 400 ]] && break
+    sleep 1
+done
+for p in 300 399; do printf 'a\nb\n' | kcat -P -b "$B" -t "$P" -p $p; done
+python3 -c 'import json, sys; print(json.dumps({"id": "p4-" + sys.argv[1], "team": "t", "source": sys.argv[2],
+    "to": {str(p): (1 if p in (300, 399) else 1000000000) for p in range(400)}}))' "$x" "$P" >"$tmp/p400.json"
+for _ in 1 2 3 4 5 6; do # leaders of a new topic may still move: "Not leader" passes
+    run krt resend --request "$tmp/p400.json" --json
+    [[ $rc == 3 && $err == *"Not leader"* ]] || break
+    sleep 2
+done
+eq_rc "400 partitions" 0
+eq "400 partitions: partitions 300 and 399 end where the file says" \
+    "$(jq -r '[.partitions[] | select(.partition == 300 or .partition == 399) | .end_offset] | join(",")' "$tmp/out")" "1,1"
+
+# --- option values that used to mean something else (defect 18)
+run krt resend --id pe-$x --team t --topic "$S" --partitions '' -b 127.0.0.1:1 --timeout 2s
+eq "--partitions '' is a usage error" "$rc" 2
+for v in nan inf -1 0; do
+    run krt resend --id mr-$x --team t --topic "$S" --max-rate "$v" -b 127.0.0.1:1 --timeout 2s
+    eq "--max-rate $v is a usage error" "$rc" 2
+done
+
+# --- --notify: http and https only; the URL (which may hold a token) is never echoed
+run krt resend --id np-$x --team t --topic "$S" --notify "file:///etc/passwd" -b 127.0.0.1:1 --timeout 2s --execute
+eq "--notify file:// is a usage error, before any network call" "$rc" 2
+contains "--notify: says which protocols" "$err" "http"
+run krt resend --id ns-$x --team t --topic "$S" --partitions 1 --execute --json \
+    --notify "http://user:pw-$x@127.0.0.1:1/hook/tok-$x?token=sec-$x"
+eq "notify failure with a secret URL: exit 1" "$rc" 1
+contains "notify failure names the host" "$err" "127.0.0.1:1"
+lacks "notify failure does not echo the token in the query" "$err$out" "sec-$x"
+lacks "notify failure does not echo the path" "$err$out" "tok-$x"
+lacks "notify failure does not echo the password" "$err$out" "pw-$x"
+
+# --- a transaction that always fails (defect 4): a null key into a compacted
+# target. The copy stops after a few attempts, names the record and the reason.
+N=krt-test-rsn-$x
+create_topic "$N" 1 3
+create_topic "$N.compact" 1 3 --config cleanup.policy=compact
+printf '0\t%d\tk0\tv0\n0\t%d\tk1\tv1\n0\t%d\t\tnull-key\n0\t%d\tk3\tv3\n' $base $base $base $base | "$produce" "$B" "$N" || bail "produce failed"
+SECONDS=0
+run timeout 120 "$build/tools/krt-resend" --id nk-$x --team t --topic "$N" --target "$N.compact" --execute --json
+eq_rc "a permanently failing record" 3
+contains "the error names the partition and offset" "$err" "partition 0 offset 2"
+contains "the error gives the broker's reason" "$err" "Broker failed to validate record"
+ok "the failing copy stopped after ${SECONDS}s"
+eq "the records before it were copied, once" "$(kcat -b "$B" -C -t "$N.compact" -e -q -X isolation.level=read_committed -f '%k\n' | tr '\n' ,)" "k0,k1,"
+
+# --- the throttle waits outside transactions (defect 14): at 0.06 records/s the
+# second record waits 16.7 s; a transaction held open across that wait outlives
+# transaction.timeout.ms (5 s here; librdkafka wants socket.timeout.ms, i.e.
+# --timeout, no longer) and the broker, which checks every 10 s, aborts it
+W=krt-test-rsw-$x
+create_topic "$W" 1 3
+printf 'a\nb\n' | kcat -P -b "$B" -t "$W" -p 0
+run timeout 120 "$build/tools/krt-resend" --id th-$x --team t --topic "$W" --max-rate 0.06 \
+    -X transaction.timeout.ms=5000 --timeout 5s --execute --json
+eq_rc "a slow throttle finishes" 0
+eq "a slow throttle aborts no transaction" "$(jq -r '.aborted_transactions' "$tmp/out")" 0
+eq "a slow throttle copies every record once" "$(kcat -b "$B" -C -t "$W.resend.t" -e -q -X isolation.level=read_committed -f '%s\n' | tr '\n' ,)" "a,b,"
+
+# --- several processes of one request on a missing target (defect 12) start
+# at once: none waits out a 'topic already exists' loop, and the copy is exact
+SECONDS=0
+pids=()
+for i in a b c; do
+    "$build/tools/krt-resend" --id par-$x --team p --topic "$S" --instance $i --execute -q >/dev/null 2>"$tmp/par-$i.err" &
+    pids+=($!)
+done
+prc=0
+for j in "${pids[@]}"; do wait "$j" || prc=$?; done
+eq "three processes on a missing target all finish" "$prc" 0
+took=$SECONDS
+if ((took < 45)); then ok "three processes on a missing target finish in ${took}s"; else not_ok "three processes on a missing target finish in < 45s" "took ${took}s"; fi
+cut -d'|' -f1-6 "$tmp/src" >"$tmp/want-all"
+exactly_once "three processes on a missing target" "$S.resend.p" "$tmp/want-all" "par-$x"
+
+for t in "$S" "$S.resend.billing" "$S.flt" "$S.resend.t" "$S.resend.p" "$P" "$N" "$N.compact" "$W" "$W.resend.t" "$K" "$K.resend.k" "$K.resend.b" "$K.resend.w" "$K.resend.r"; do
     kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1
 done
 done_testing

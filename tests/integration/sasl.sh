@@ -42,6 +42,23 @@ run krt offsets -b "$SB" --command-config "$tmp/wrong.properties" --timeout 5s -
 eq "wrong password exits 3" "$rc" 3
 contains "wrong password: authentication is named" "$err" "uthentication"
 lacks "wrong password is not printed" "$err$out" "wrong-password"
+# krt-resend as alice, who may use krt-resend's group, transactional ids and
+# target topics, and describe the source, but not read it (issue 10, defect
+# 13): one clear error and exit 3, not a silent loop
+for acl in "--operation Read --operation Describe --group krt-resend. --resource-pattern-type prefixed" \
+    "--operation All --topic $T.resend. --resource-pattern-type prefixed" \
+    "--operation All --transactional-id krt-resend. --resource-pattern-type prefixed"; do
+    # shellcheck disable=SC2086
+    kcli kafka-acls --bootstrap-server "$SB" --command-config "$admin" --add --allow-principal User:alice \
+        $acl >/dev/null 2>&1 || bail "cannot add ACL $acl"
+done
+sleep 1
+run timeout 120 "$build/tools/krt-resend" -b "$SB" --command-config "$alice" --id acl-$$ --team t \
+    --topic "$T" --execute
+eq "resend without READ on the source exits 3" "$rc" 3
+contains "the error says not authorized" "$err" "uthoriz"
+contains "the error names the source topic" "$err" "'$T'"
+eq "the error is one line" "$(printf '%s\n' "$err" | wc -l)" 1
 # krt-truncate as alice, who may describe the topic and its configs but not
 # delete from it
 kcli kafka-acls --bootstrap-server "$SB" --command-config "$admin" --add --allow-principal User:alice \

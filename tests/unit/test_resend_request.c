@@ -1,0 +1,171 @@
+/* Unit tests of libcore/resend_request: bounds, flags and the request file
+ * (read through the typed reader), with no broker. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "resend_request.h"
+
+static char *write_tmp(const char *text)
+{
+    static char path[64];
+    strcpy(path, "/tmp/krt-rsreq-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+/* read @p text as a request file; on failure, @p e->msg names path and JSON path */
+static int read_req(const char *text, struct krt_resend_request *r, struct krt_error *e)
+{
+    char *path = write_tmp(text);
+    krt_error_clear(e);
+    int rc = krt_resend_request_read(path, "UTC", r, e);
+    unlink(path);
+    return rc;
+}
+
+START_TEST(bound_offsets_sparse_and_sorted)
+{
+    struct krt_resend_bound b = {0};
+    struct krt_error e;
+    ck_assert_int_eq(krt_resend_bound_parse("2147483647=5,0=7", NULL, &b, &e), 0);
+    ck_assert_int_eq(krt_resend_bound_offset(&b, 0), 7);
+    ck_assert_int_eq(krt_resend_bound_offset(&b, 2147483647), 5);
+    ck_assert_int_eq(krt_resend_bound_offset(&b, 1), -1);
+    ck_assert_int_eq(b.noffsets, 2); /* no array up to the highest partition */
+    ck_assert_int_eq(krt_resend_bound_parse("2147483648=5", NULL, &b, &e), -1);
+    ck_assert_int_eq(krt_resend_bound_parse("0=-1", NULL, &b, &e), -1);
+    ck_assert_int_eq(krt_resend_bound_parse("0=9223372036854775808", NULL, &b, &e), -1);
+    ck_assert_int_eq(krt_resend_bound_parse("0=1,0=2", NULL, &b, &e), -1);
+    ck_assert_ptr_nonnull(strstr(e.msg, "given twice"));
+    ck_assert_int_eq(krt_resend_bound_parse("0=1,", NULL, &b, &e), -1);
+    ck_assert_int_eq(krt_resend_bound_parse("", NULL, &b, &e), -1);
+    free(b.text);
+    free(b.offsets);
+}
+END_TEST
+
+START_TEST(flags_partitions_and_rates)
+{
+    struct krt_resend_request r = {0};
+    struct krt_error e;
+    ck_assert_int_eq(krt_resend_partitions_parse("", &r, &e), -1);
+    ck_assert_int_eq(krt_resend_partitions_parse("0,,1", &r, &e), -1);
+    ck_assert_int_eq(krt_resend_partitions_parse("4294967296", &r, &e), -1);
+    ck_assert_int_eq(krt_resend_partitions_parse("0,2147483647", &r, &e), 0);
+    ck_assert_int_eq(r.npartitions, 2);
+    ck_assert_int_eq(r.partitions[1], 2147483647);
+    double v;
+    const char *bad[] = {"nan", "inf", "-inf", "0", "-1", "", "1x", NULL};
+    for (int i = 0; bad[i]; i++)
+        ck_assert_msg(krt_resend_rate_parse(bad[i], &v, &e) == -1, "'%s' accepted", bad[i]);
+    ck_assert_int_eq(krt_resend_rate_parse("0.25", &v, &e), 0);
+    ck_assert(v == 0.25);
+    krt_resend_request_free(&r);
+}
+END_TEST
+
+START_TEST(file_refuses_what_it_used_to_coerce)
+{
+    const char *cases[][2] = {
+        {"{\"from\": {\"0\": \"100\"}}", ": /from/0: "},
+        {"{\"from\": 12345}", ": /from: "},
+        {"{\"partitions\": 3}", ": /partitions: "},
+        {"{\"partitons\": [0]}", ": /partitons: "},
+        {"{\"max_rate\": \"100\"}", ": /max_rate: "},
+        {"{\"max_rate\": 0}", ": /max_rate: "},
+        {"{\"partitions\": [4294967296]}", ": /partitions/0: "},
+        {"{\"partitions\": []}", ": /partitions: "},
+        {"{\"to\": {\"0\": -1}}", ": /to/0: "},
+        {"{\"to\": {\"01\": 1}}", ": /to/01: "},
+        {"{\"replication_factor\": 1.5}", ": /replication_factor: "},
+        {"{\"id\": 7}", ": /id: "},
+        {"{\"header\": \"novalue\"}", ": /header: "},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct krt_resend_request r = {0};
+        struct krt_error e;
+        ck_assert_msg(read_req(cases[i][0], &r, &e) == -1, "accepted: %s", cases[i][0]);
+        ck_assert_int_eq(e.code, KRT_ERR_INPUT);
+        ck_assert_msg(strstr(e.msg, "/tmp/krt-rsreq-") && strstr(e.msg, cases[i][1]),
+                      "%s: %s", cases[i][0], e.msg);
+        krt_resend_request_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(file_reads_400_partitions_whole)
+{
+    /* 400 partitions of 10-digit offsets: more than the 4095 characters the
+     * old reader's buffer held */
+    size_t cap = 400 * 32 + 64, n = 0;
+    char *text = malloc(cap);
+    n += (size_t)snprintf(text + n, cap - n, "{\"to\": {");
+    for (int p = 0; p < 400; p++)
+        n += (size_t)snprintf(text + n, cap - n, "%s\"%d\": %lld", p ? ", " : "", p,
+                              1000000000LL + p);
+    snprintf(text + n, cap - n, "}}");
+    struct krt_resend_request r = {0};
+    struct krt_error e;
+    ck_assert_msg(read_req(text, &r, &e) == 0, "%s", e.msg);
+    ck_assert_int_eq(r.to.noffsets, 400);
+    ck_assert_int_eq(krt_resend_bound_offset(&r.to, 300), 1000000300LL);
+    ck_assert_int_eq(krt_resend_bound_offset(&r.to, 399), 1000000399LL);
+    free(text);
+    krt_resend_request_free(&r);
+}
+END_TEST
+
+START_TEST(file_times_use_the_timezone)
+{
+    struct krt_resend_request r = {0};
+    struct krt_error e;
+    char *path = write_tmp("{\"from\": \"2024-05-01T09:00:00\"}");
+    krt_error_clear(&e);
+    ck_assert_int_eq(krt_resend_request_read(path, "Asia/Tokyo", &r, &e), 0);
+    ck_assert(r.from.has_time);
+    ck_assert_int_eq(r.from.time_ms, 1714521600000LL); /* 2024-05-01T00:00:00Z */
+    krt_resend_request_free(&r);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(flags_win_and_fingerprint_is_stable)
+{
+    struct krt_resend_request a = {0}, b = {0};
+    struct krt_error e;
+    a.id = strdup("flag-id");
+    ck_assert_int_eq(read_req("{\"id\": \"file-id\", \"team\": \"t\", \"source\": \"s\","
+                              " \"from\": {\"0\": 10, \"2\": 100}}",
+                              &a, &e),
+                     0);
+    ck_assert_str_eq(a.id, "flag-id");
+    ck_assert_int_eq(read_req("{\"id\": \"x\", \"team\": \"t\", \"source\": \"s\","
+                              " \"from\": \"0=10,2=100\"}",
+                              &b, &e),
+                     0);
+    ck_assert_int_eq(krt_resend_request_check(&a, &e), 0);
+    ck_assert_int_eq(krt_resend_request_check(&b, &e), 0);
+    ck_assert_str_eq(a.target, "s.resend.t");
+    /* the object and the string say the same: the same fingerprint */
+    ck_assert_str_eq(a.fingerprint, b.fingerprint);
+    krt_resend_request_free(&b);
+    ck_assert_int_eq(read_req("{\"id\": \"x\", \"team\": \"t\", \"source\": \"s\","
+                              " \"from\": \"0=10,2=101\"}",
+                              &b, &e),
+                     0);
+    ck_assert_int_eq(krt_resend_request_check(&b, &e), 0);
+    ck_assert_str_ne(a.fingerprint, b.fingerprint);
+    krt_resend_request_free(&a);
+    krt_resend_request_free(&b);
+}
+END_TEST
+
+KRT_SUITE("resend_request", bound_offsets_sparse_and_sorted, flags_partitions_and_rates,
+          file_refuses_what_it_used_to_coerce, file_reads_400_partitions_whole,
+          file_times_use_the_timezone, flags_win_and_fingerprint_is_stable)
