@@ -1,11 +1,14 @@
-/* Unit tests of libcore/rewind: plan files (Kafka's CSV and krt's JSON). */
+/* Unit tests of libcore/plan: plan files (Kafka's CSV and krt's JSON) read
+ * through the typed reader, and undo file names made from any group name. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check_main.h"
-#include "rewind.h"
+#include <stdlib.h>
+
+#include "plan.h"
 
 static const char *write_tmp(const char *text)
 {
@@ -79,9 +82,80 @@ START_TEST(json_plan_and_undo)
                                                  "\"partition\":0,\"offset\":-5}]}]}"),
                                        &pf, &err),
                      -1);
-    ck_assert_ptr_nonnull(strstr(err.msg, "offset >= 0 or null"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "/groups/0/partitions/0/offset: expected an offset"));
     unlink(path);
 }
 END_TEST
 
-KRT_SUITE("rewind", csv_three_and_four_columns, csv_errors_name_the_line, json_plan_and_undo)
+/* Issue 10, defect 10 and 18: nothing is coerced, every error names the path */
+START_TEST(json_typed_errors_name_the_path)
+{
+    struct krt_planfile pf;
+    struct krt_error err;
+    static const struct {
+        const char *row, *needle;
+    } cases[] = {
+        {"{\"topic\":\"t\",\"partition\":\"0\",\"offset\":1}", "/groups/0/partitions/0/partition:"},
+        {"{\"topic\":\"t\",\"partition\":4294967296,\"offset\":1}", "/groups/0/partitions/0/partition:"},
+        {"{\"topic\":\"t\",\"partition\":-1,\"offset\":1}", "/groups/0/partitions/0/partition:"},
+        {"{\"topic\":\"t\",\"partition\":0,\"offset\":1.5}", "/groups/0/partitions/0/offset:"},
+        {"{\"topic\":\"t\",\"partition\":0,\"ofset\":1}", "/groups/0/partitions/0/ofset:"},
+        {"{\"topic\":7,\"partition\":0,\"offset\":1}", "/groups/0/partitions/0/topic:"},
+        {"{\"topic\":\"t\",\"partition\":0}", "/groups/0/partitions/0/offset:"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char doc[512];
+        snprintf(doc, sizeof(doc),
+                 "{\"krt_plan\":\"rewind\",\"groups\":[{\"group\":\"g\",\"partitions\":[%s]}]}",
+                 cases[i].row);
+        ck_assert_int_eq(krt_planfile_read(write_tmp(doc), &pf, &err), -1);
+        ck_assert_int_eq(err.code, KRT_ERR_INPUT);
+        ck_assert_msg(strstr(err.msg, cases[i].needle), "case %zu: %s", i, err.msg);
+    }
+    ck_assert_int_eq(krt_planfile_read(write_tmp("{\"krt_plan\":\"truncate\",\"groups\":[]}"),
+                                       &pf, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "not a krt-rewind plan"));
+    unlink(write_tmp(""));
+}
+END_TEST
+
+START_TEST(csv_with_a_nul_byte_is_refused)
+{
+    struct krt_planfile pf;
+    struct krt_error err;
+    const char *path = write_tmp("");
+    FILE *f = fopen(path, "w");
+    fwrite("orders,0,5\n\0orders,1,6\n", 1, 24, f);
+    fclose(f);
+    ck_assert_int_eq(krt_planfile_read(path, &pf, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "NUL byte at offset 11"));
+    unlink(path);
+}
+END_TEST
+
+/* Issue 10, defect 9: any legal group name gives a file inside the directory */
+START_TEST(undo_path_never_leaves_the_directory)
+{
+    struct krt_error err;
+    char buf[4096], longname[400];
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    const char *names[] = {"team/app", "x/../../escaped", "..", "/", "", "gr\xc3\xbc\xc3\x9f", longname};
+    setenv("KRT_UNDO_DIR", "/var/undo", 1);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        ck_assert_int_eq(krt_plan_path(buf, sizeof(buf), "rewind-undo", names[i], &err), 0);
+        ck_assert_msg(!strncmp(buf, "/var/undo/krt-rewind-undo-", 26), "%s", buf);
+        ck_assert_msg(!strchr(buf + 10, '/'), "a '/' in the file name: %s", buf);
+        ck_assert_msg(strlen(strrchr(buf, '/') + 1) < 255, "too long: %s", buf);
+    }
+    ck_assert_int_eq(krt_plan_path(buf, sizeof(buf), "rewind-undo", "team/app", &err), 0);
+    ck_assert_ptr_nonnull(strstr(buf, "/krt-rewind-undo-team%2Fapp-"));
+    ck_assert_int_eq(krt_plan_path(buf, sizeof(buf), "rewind-undo", longname, &err), 0);
+    ck_assert_ptr_nonnull(strchr(buf, '~'));
+    unsetenv("KRT_UNDO_DIR");
+}
+END_TEST
+
+KRT_SUITE("plan", csv_three_and_four_columns, csv_errors_name_the_line, json_plan_and_undo,
+          json_typed_errors_name_the_path, csv_with_a_nul_byte_is_refused,
+          undo_path_never_leaves_the_directory)
