@@ -44,8 +44,9 @@ int krt_admin_collect(const rd_kafka_topic_partition_list_t *r, struct krt_tplis
     }
     if (!failed)
         return 0;
-    krt_error_kafka(err, r->elems[first].err, "%s: %d of %zu partitions failed (first: %s-%d)",
-                    what, failed, l->n, r->elems[first].topic, r->elems[first].partition);
+    krt_error_kafka(err, r->elems[first].err,
+                    "%s of '%s' partition %d (%d of %zu partitions failed)", what,
+                    r->elems[first].topic, r->elems[first].partition, failed, l->n);
     if ((size_t)failed < l->n)
         err->code = KRT_ERR_PARTIAL;
     return -1;

@@ -33,8 +33,8 @@ rd_kafka_event_t *krt_admin_call(struct krt_conn *conn, rd_kafka_admin_op_t op,
  *  err of @p r (and, with @p take_offset, its offset when it succeeded) into
  *  the matching entry of @p l, and decides the same way everywhere: no
  *  partition failed -> 0; all failed -> -1 with the first one's Kafka error;
- *  some failed -> -1 with KRT_ERR_PARTIAL. The message is "@p what: N of M
- *  partitions failed (first: TOPIC-P: reason)". */
+ *  some failed -> -1 with KRT_ERR_PARTIAL. The message is "@p what of 'TOPIC'
+ *  partition P (N of M partitions failed): reason", naming the first. */
 int krt_admin_collect(const rd_kafka_topic_partition_list_t *r, struct krt_tplist *l,
                       bool take_offset, const char *what, struct krt_error *err);
 

@@ -72,9 +72,10 @@ static int describe_once(struct krt_conn *conn, const char *group, struct krt_gr
                          struct krt_error *err)
 {
     *out = (struct krt_group_desc){0};
-    rd_kafka_event_t *ev = krt_admin_call(
-        conn, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
-        send_describe, (void *)group, "cannot describe consumer group", err);
+    rd_kafka_event_t *ev = krt_admin_call(conn, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
+                                          RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
+                                          send_describe, (void *)group,
+                                          "cannot describe consumer group", err);
     if (!ev) {
         krt_error_prefix(err, "group '%s'", group);
         return -1;
@@ -265,7 +266,7 @@ int krt_group_alter(struct krt_conn *conn, const char *group, struct krt_tplist 
                              group);
     } else {
         char what[300];
-        snprintf(what, sizeof(what), "group '%s': offsets not committed", group);
+        snprintf(what, sizeof(what), "group '%s': cannot commit the offset", group);
         rc = krt_admin_collect(rd_kafka_group_result_partitions(g[0]), offsets, false, what, err);
     }
     rd_kafka_event_destroy(ev);
@@ -299,7 +300,7 @@ int krt_group_delete_offsets(struct krt_conn *conn, const char *group, struct kr
                              "cannot delete offsets of group '%s'", group);
     } else if (n == 1) {
         char what[300];
-        snprintf(what, sizeof(what), "group '%s': committed offsets not deleted", group);
+        snprintf(what, sizeof(what), "group '%s': cannot delete the committed offset", group);
         rc = krt_admin_collect(rd_kafka_group_result_partitions(g[0]), parts, false, what, err);
     } else {
         rc = krt_error_set(err, KRT_ERR_KAFKA, "group '%s': no result for the offset delete",
@@ -320,7 +321,8 @@ int krt_group_list(struct krt_conn *conn, char ***ids, size_t *n, struct krt_err
     *n = 0;
     rd_kafka_event_t *ev = krt_admin_call(conn, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS,
                                           RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT,
-                                          send_list_groups, NULL, "cannot list consumer groups", err);
+                                          send_list_groups, NULL, "cannot list consumer groups",
+                                          err);
     if (!ev)
         return -1;
     const rd_kafka_ListConsumerGroups_result_t *r = rd_kafka_event_ListConsumerGroups_result(ev);
