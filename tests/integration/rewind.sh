@@ -31,7 +31,12 @@ kcli kafka-delete-records --bootstrap-server "$B" --offset-json-file "$tmp/del.j
 kcg() { kcli kafka-consumer-groups --bootstrap-server "$B" "$@" 2>"$tmp/kcg.err"; }
 # seed the group: A:0=5 A:1=2 A:2=4 B:0=3 (B:1 has no commit)
 printf '%s,0,5\n%s,1,2\n%s,2,4\n%s,0,3\n' "$A" "$A" "$A" "$Bt" >"$tmp/seed.csv"
-kcg --group "$G" --reset-offsets --from-file "$tmp/seed.csv" --execute >/dev/null || bail "seeding failed: $(cat "$tmp/kcg.err")"
+# (on a loaded machine kafka-consumer-groups can time out in FIND_COORDINATOR
+# and still exit 0: seed again until --describe shows the group)
+for _ in 1 2 3 4 5; do
+    kcg --group "$G" --reset-offsets --from-file "$tmp/seed.csv" --execute >/dev/null || bail "seeding failed: $(cat "$tmp/kcg.err")"
+    kcg --describe --group "$G" | grep -q -- "$A" && break
+done
 
 # committed offsets as kafka-consumer-groups --describe sees them: "topic partition offset"
 described() { kcg --describe --group "$G" | awk -v a="$A" -v b="$Bt" '($2 == a || $2 == b) && $4 != "-" { print $2, $3, $4 }' | sort; }
@@ -273,7 +278,10 @@ eq "--shift-by -2 is computed from the fresh commit (kafka-consumer-groups)" "$(
 # --- undo file names from any legal group name, always inside KRT_UNDO_DIR
 mkdir -p "$tmp/undo/in"
 for g in "team/app" "x/../../escaped" ".." "grüße-✓"; do
-    kcg --group "$g" --topic "$A" --reset-offsets --to-offset 1 --execute >/dev/null 2>&1
+    for _ in 1 2 3 4 5; do
+        kcg --group "$g" --topic "$A" --reset-offsets --to-offset 1 --execute >/dev/null 2>&1
+        kcg --describe --group "$g" | grep -q -- "$A" && break
+    done
     rm -f "$tmp/undo/in"/*
     KRT_UNDO_DIR="$tmp/undo/in" run krt rewind --group "$g" --topic "$A" --to-offset 2 --execute
     eq "group '$g': --execute exits 0" "$rc" 0
