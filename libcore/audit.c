@@ -393,7 +393,6 @@ static int compare_baseline(struct krt_conn *conn, struct krt_audit *a, json_t *
         }
         krt_tplist_free(&cur);
     }
-    json_decref(doc);
     return rc ? krt_error_set(err, KRT_ERR_INTERNAL, "out of memory") : 0;
 }
 
