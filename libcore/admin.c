@@ -7,6 +7,57 @@
 
 #include "timespec.h"
 
+int krt_admin_send(struct krt_conn *conn, rd_kafka_admin_op_t op, krt_admin_send_fn send,
+                   void *req, struct krt_error *err)
+{
+    rd_kafka_AdminOptions_t *o = krt_conn_admin_options(conn, op, err);
+    if (!o)
+        return -1;
+    send(conn->rk, o, conn->q, req);
+    rd_kafka_AdminOptions_destroy(o);
+    return 0;
+}
+
+rd_kafka_event_t *krt_admin_call(struct krt_conn *conn, rd_kafka_admin_op_t op,
+                                 rd_kafka_event_type_t type, krt_admin_send_fn send, void *req,
+                                 const char *what, struct krt_error *err)
+{
+    if (krt_admin_send(conn, op, send, req, err))
+        return NULL;
+    return krt_conn_wait_admin(conn, type, what, err);
+}
+
+int krt_admin_collect(const rd_kafka_topic_partition_list_t *r, struct krt_tplist *l,
+                      bool take_offset, const char *what, struct krt_error *err)
+{
+    int failed = 0, first = -1;
+    for (int i = 0; r && i < r->cnt; i++) {
+        struct krt_tp *tp = krt_tplist_find(l, r->elems[i].topic, r->elems[i].partition);
+        if (tp) {
+            tp->err = r->elems[i].err;
+            if (take_offset && !tp->err)
+                tp->offset = r->elems[i].offset;
+        }
+        if (r->elems[i].err && first < 0)
+            first = i;
+        failed += r->elems[i].err != 0;
+    }
+    if (!failed)
+        return 0;
+    krt_error_kafka(err, r->elems[first].err,
+                    "%s of '%s' partition %d (%d of %zu partitions failed)", what,
+                    r->elems[first].topic, r->elems[first].partition, failed, l->n);
+    if ((size_t)failed < l->n)
+        err->code = KRT_ERR_PARTIAL;
+    return -1;
+}
+
+static void send_delete_records(rd_kafka_t *rk, const rd_kafka_AdminOptions_t *o,
+                                rd_kafka_queue_t *q, void *req)
+{
+    rd_kafka_DeleteRecords(rk, (rd_kafka_DeleteRecords_t **)&req, 1, o, q);
+}
+
 int krt_admin_delete_records(struct krt_conn *conn, struct krt_tplist *l, struct krt_error *err)
 {
     if (l->n == 0)
@@ -17,41 +68,15 @@ int krt_admin_delete_records(struct krt_conn *conn, struct krt_tplist *l, struct
             l->v[i].offset;
     rd_kafka_DeleteRecords_t *dr = rd_kafka_DeleteRecords_new(pl);
     rd_kafka_topic_partition_list_destroy(pl);
-    rd_kafka_AdminOptions_t *o = krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_DELETERECORDS, err);
-    if (!o) {
-        rd_kafka_DeleteRecords_destroy(dr);
-        return -1;
-    }
-    rd_kafka_DeleteRecords(conn->rk, &dr, 1, o, conn->q);
+    rd_kafka_event_t *ev = krt_admin_call(conn, RD_KAFKA_ADMIN_OP_DELETERECORDS,
+                                          RD_KAFKA_EVENT_DELETERECORDS_RESULT,
+                                          send_delete_records, dr, "cannot delete records", err);
     rd_kafka_DeleteRecords_destroy(dr);
-    rd_kafka_AdminOptions_destroy(o);
-    rd_kafka_event_t *ev =
-        krt_conn_wait_admin(conn, RD_KAFKA_EVENT_DELETERECORDS_RESULT, "cannot delete records", err);
     if (!ev)
         return -1;
-    const rd_kafka_topic_partition_list_t *r =
-        rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev));
-    int failed = 0, first = -1;
-    for (int i = 0; r && i < r->cnt; i++) {
-        struct krt_tp *tp = krt_tplist_find(l, r->elems[i].topic, r->elems[i].partition);
-        if (!tp)
-            continue;
-        tp->err = r->elems[i].err;
-        if (!tp->err)
-            tp->offset = r->elems[i].offset;
-        if (tp->err && first < 0)
-            first = i;
-        failed += tp->err != 0;
-    }
-    int rc = 0;
-    if (failed) {
-        rc = krt_error_kafka(err, r->elems[first].err, "cannot delete records of '%s' partition %d",
-                             r->elems[first].topic, r->elems[first].partition);
-        if ((size_t)failed < l->n) {
-            err->code = KRT_ERR_PARTIAL;
-            krt_error_prefix(err, "%d of %zu partitions failed", failed, l->n);
-        }
-    }
+    int rc = krt_admin_collect(
+        rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev)), l, true,
+        "cannot delete records", err);
     rd_kafka_event_destroy(ev);
     return rc;
 }
@@ -71,20 +96,26 @@ static int topic_state(struct krt_conn *conn, const char *topic, int *nparts, in
     return 0;
 }
 
+static void send_delete_topic(rd_kafka_t *rk, const rd_kafka_AdminOptions_t *o,
+                              rd_kafka_queue_t *q, void *req)
+{
+    rd_kafka_DeleteTopics(rk, (rd_kafka_DeleteTopic_t **)&req, 1, o, q);
+}
+
+static void send_create_topic(rd_kafka_t *rk, const rd_kafka_AdminOptions_t *o,
+                              rd_kafka_queue_t *q, void *req)
+{
+    rd_kafka_CreateTopics(rk, (rd_kafka_NewTopic_t **)&req, 1, o, q);
+}
+
 int krt_admin_delete_topic(struct krt_conn *conn, const char *topic, int wait_ms,
                            struct krt_error *err)
 {
     rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
-    rd_kafka_AdminOptions_t *o = krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_DELETETOPICS, err);
-    if (!o) {
-        rd_kafka_DeleteTopic_destroy(dt);
-        return -1;
-    }
-    rd_kafka_DeleteTopics(conn->rk, &dt, 1, o, conn->q);
-    rd_kafka_DeleteTopic_destroy(dt);
-    rd_kafka_AdminOptions_destroy(o);
     rd_kafka_event_t *ev =
-        krt_conn_wait_admin(conn, RD_KAFKA_EVENT_DELETETOPICS_RESULT, "cannot delete topic", err);
+        krt_admin_call(conn, RD_KAFKA_ADMIN_OP_DELETETOPICS, RD_KAFKA_EVENT_DELETETOPICS_RESULT,
+                       send_delete_topic, dt, "cannot delete topic", err);
+    rd_kafka_DeleteTopic_destroy(dt);
     if (!ev)
         return -1;
     size_t n = 0;
@@ -122,17 +153,10 @@ int krt_admin_create_topic(struct krt_conn *conn, const char *topic, int partiti
             return krt_error_set(err, KRT_ERR_INPUT, "cannot create topic '%s': %s", topic, errstr);
         for (size_t i = 0; configs && i < configs->n; i++)
             rd_kafka_NewTopic_set_config(nt, configs->items[i].key, configs->items[i].value);
-        rd_kafka_AdminOptions_t *o =
-            krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_CREATETOPICS, err);
-        if (!o) {
-            rd_kafka_NewTopic_destroy(nt);
-            return -1;
-        }
-        rd_kafka_CreateTopics(conn->rk, &nt, 1, o, conn->q);
+        rd_kafka_event_t *ev =
+            krt_admin_call(conn, RD_KAFKA_ADMIN_OP_CREATETOPICS, RD_KAFKA_EVENT_CREATETOPICS_RESULT,
+                           send_create_topic, nt, "cannot create topic", err);
         rd_kafka_NewTopic_destroy(nt);
-        rd_kafka_AdminOptions_destroy(o);
-        rd_kafka_event_t *ev = krt_conn_wait_admin(conn, RD_KAFKA_EVENT_CREATETOPICS_RESULT,
-                                                   "cannot create topic", err);
         if (!ev)
             return -1;
         size_t n = 0;

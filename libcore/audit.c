@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "configs.h"
+#include "jread.h"
 #include "json_out.h"
 #include "offsets.h"
 #include "table.h"
@@ -231,20 +232,85 @@ static const struct krt_apart *find_part(const struct krt_audit *a, const char *
     return NULL;
 }
 
-static int compare_baseline(struct krt_conn *conn, struct krt_audit *a, const char *path,
+/* The baseline format (save_baseline): every key it writes, typed. */
+static const struct krt_jfield baseline_keys[] = {
+    {"krt_baseline", KRT_J_INT, KRT_J_REQUIRED, 1, 1},
+    {"created", KRT_J_STRING, KRT_J_NULLABLE, 0, 0},
+    {"created_ms", KRT_J_INT, 0, 0, INT64_MAX},
+    {"partitions", KRT_J_ARRAY, KRT_J_REQUIRED, 0, 0},
+    {"groups", KRT_J_ARRAY, KRT_J_REQUIRED, 0, 0},
+    {NULL, 0, 0, 0, 0}};
+static const struct krt_jfield bpart_keys[] = {
+    {"topic", KRT_J_STRING, KRT_J_REQUIRED, 0, 0},
+    {"partition", KRT_J_ANY, KRT_J_REQUIRED, 0, 0}, /* krt_jread_partition */
+    {"leader", KRT_J_INT, 0, -1, INT32_MAX},
+    {"log_start_offset", KRT_J_ANY, KRT_J_REQUIRED, 0, 0}, /* krt_jread_offset */
+    {"high_watermark", KRT_J_ANY, KRT_J_REQUIRED, 0, 0},   /* krt_jread_offset */
+    {NULL, 0, 0, 0, 0}};
+static const struct krt_jfield bgroup_keys[] = {
+    {"group", KRT_J_STRING, KRT_J_REQUIRED, 0, 0},
+    {"offsets", KRT_J_ARRAY, KRT_J_REQUIRED, 0, 0},
+    {NULL, 0, 0, 0, 0}};
+static const struct krt_jfield boffset_keys[] = {
+    {"topic", KRT_J_STRING, KRT_J_REQUIRED, 0, 0},
+    {"partition", KRT_J_ANY, KRT_J_REQUIRED, 0, 0}, /* krt_jread_partition */
+    {"offset", KRT_J_ANY, KRT_J_REQUIRED, 0, 0},    /* krt_jread_offset */
+    {NULL, 0, 0, 0, 0}};
+
+/* Check one {topic, partition, offset...} entry of the baseline. */
+static int check_entry(const char *path, const char *jp, const json_t *v,
+                       const struct krt_jfield *keys, const char *const *offsets,
+                       struct krt_error *err)
+{
+    char b[320];
+    int32_t p;
+    int64_t o;
+    if (krt_jread_object(path, jp, v, keys, err) ||
+        krt_jread_partition(path, krt_jpath_key(b, sizeof(b), jp, "partition"),
+                            json_object_get(v, "partition"), &p, err))
+        return -1;
+    for (; *offsets; offsets++)
+        if (krt_jread_offset(path, krt_jpath_key(b, sizeof(b), jp, *offsets),
+                             json_object_get(v, *offsets), keys == bpart_keys, &o, err))
+            return -1;
+    return 0;
+}
+
+int krt_audit_baseline_read(const char *path, json_t **out, struct krt_error *err)
+{
+    static const char *const part_offsets[] = {"log_start_offset", "high_watermark", NULL};
+    static const char *const group_offsets[] = {"offset", NULL};
+    json_t *doc;
+    char jp[64], gp[64], op[128];
+    if (krt_jread_file(path, 0, &doc, err))
+        return -1;
+    int rc = krt_jread_object(path, "", doc, baseline_keys, err);
+    for (size_t i = 0; !rc && i < json_array_size(json_object_get(doc, "partitions")); i++)
+        rc = check_entry(path, krt_jpath_index(jp, sizeof(jp), "/partitions", i),
+                         json_array_get(json_object_get(doc, "partitions"), i), bpart_keys,
+                         part_offsets, err);
+    for (size_t g = 0; !rc && g < json_array_size(json_object_get(doc, "groups")); g++) {
+        const json_t *jg = json_array_get(json_object_get(doc, "groups"), g);
+        krt_jpath_index(gp, sizeof(gp), "/groups", g);
+        rc = krt_jread_object(path, gp, jg, bgroup_keys, err);
+        krt_jpath_key(jp, sizeof(jp), gp, "offsets");
+        for (size_t k = 0; !rc && k < json_array_size(json_object_get(jg, "offsets")); k++)
+            rc = check_entry(path, krt_jpath_index(op, sizeof(op), jp, k),
+                             json_array_get(json_object_get(jg, "offsets"), k), boffset_keys,
+                             group_offsets, err);
+    }
+    if (rc) {
+        json_decref(doc);
+        return -1;
+    }
+    *out = doc;
+    return 0;
+}
+
+static int compare_baseline(struct krt_conn *conn, struct krt_audit *a, json_t *doc,
                             struct krt_error *err)
 {
-    json_error_t je;
-    json_t *doc = json_load_file(path, 0, &je);
-    if (!doc)
-        return krt_error_set(err, KRT_ERR_INPUT, "cannot read baseline '%s': %s (line %d)", path,
-                             je.text, je.line);
     json_t *parts = json_object_get(doc, "partitions"), *groups = json_object_get(doc, "groups");
-    if (!json_is_integer(json_object_get(doc, "krt_baseline")) || !json_is_array(parts) ||
-        !json_is_array(groups)) {
-        json_decref(doc);
-        return krt_error_set(err, KRT_ERR_INPUT, "'%s' is not a krt-audit baseline", path);
-    }
     a->has_baseline = true;
     a->baseline_created_ms = json_integer_value(json_object_get(doc, "created_ms"));
     int rc = 0;
@@ -327,7 +393,6 @@ static int compare_baseline(struct krt_conn *conn, struct krt_audit *a, const ch
         }
         krt_tplist_free(&cur);
     }
-    json_decref(doc);
     return rc ? krt_error_set(err, KRT_ERR_INTERNAL, "out of memory") : 0;
 }
 
@@ -593,7 +658,7 @@ int krt_audit_run(struct krt_conn *conn, const struct krt_audit_opts *o, struct 
     }
 
     /* watermarks, for groups and baselines only */
-    if (o->all_groups || o->ngroups || o->baseline_in || o->baseline_out) {
+    if (o->all_groups || o->ngroups || o->baseline || o->baseline_out) {
         int64_t *lo = calloc(sel.n + 1, sizeof(*lo)), *hi = calloc(sel.n + 1, sizeof(*hi));
         int *pe = calloc(sel.n + 1, sizeof(*pe));
         int wrc = lo && hi && pe ? krt_offsets_watermarks(conn, &md, &sel, lo, hi, pe, err)
@@ -611,7 +676,7 @@ int krt_audit_run(struct krt_conn *conn, const struct krt_audit_opts *o, struct 
             goto out;
         if (o->baseline_out && save_baseline(conn, a, o->baseline_out, err))
             goto out;
-        if (o->baseline_in && compare_baseline(conn, a, o->baseline_in, err))
+        if (o->baseline && compare_baseline(conn, a, o->baseline, err))
             goto out;
     }
     rc = 0;

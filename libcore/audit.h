@@ -80,7 +80,7 @@ struct krt_audit_opts {
     bool all_groups;
     const char *const *groups;
     int ngroups;
-    const char *baseline_in;  /**< compare with this baseline */
+    json_t *baseline;         /**< compare with this baseline (krt_audit_baseline_read) */
     const char *baseline_out; /**< save a baseline here */
 };
 
@@ -140,5 +140,11 @@ const char *krt_audit_risk_name(unsigned risk_bit);
 unsigned krt_audit_classify(int32_t leader, const int32_t *replicas, int nreplicas,
                             const int32_t *isr, int nisr, const int32_t *registered,
                             int nregistered, int min_isr);
+
+/** @brief Read a baseline written by --save-baseline, whole and typed
+ *  (jread: unknown keys, wrong types, partitions outside 0..INT32_MAX and
+ *  negative offsets are errors naming the file and the JSON path), before
+ *  the first network call. @returns 0 and sets @p *out (json_decref it). */
+int krt_audit_baseline_read(const char *path, json_t **out, struct krt_error *err);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
+
 #include "meta.h"
 
 /* Copy one described resource into @p out. */
@@ -31,6 +33,18 @@ static int take_resource(const rd_kafka_ConfigResource_t *r, struct krt_config_s
     return 0;
 }
 
+struct describe_req {
+    rd_kafka_ConfigResource_t **res;
+    size_t n;
+};
+
+static void send_describe(rd_kafka_t *rk, const rd_kafka_AdminOptions_t *o, rd_kafka_queue_t *q,
+                          void *req)
+{
+    struct describe_req *r = req;
+    rd_kafka_DescribeConfigs(rk, r->res, r->n, o, q);
+}
+
 static int describe_once(struct krt_conn *conn, bool broker, const char *const *names, int n,
                          struct krt_config_set *out, struct krt_error *err)
 {
@@ -47,25 +61,23 @@ static int describe_once(struct krt_conn *conn, bool broker, const char *const *
         }
     for (int q = 0; q < nreq; q++) {
         int cnt = broker ? 1 : n;
-        rd_kafka_ConfigResource_t **res = calloc((size_t)cnt, sizeof(*res));
-        rd_kafka_AdminOptions_t *o =
-            krt_conn_admin_options(conn, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, err);
-        if (!res || !o) {
-            free(res);
-            if (o)
-                rd_kafka_AdminOptions_destroy(o);
+        struct describe_req r = {.res = calloc((size_t)cnt, sizeof(*r.res)), .n = (size_t)cnt};
+        if (!r.res) {
             krt_configs_free(out, n);
             return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
         }
         for (int i = 0; i < cnt; i++)
-            res[i] = rd_kafka_ConfigResource_new(broker ? RD_KAFKA_RESOURCE_BROKER
-                                                        : RD_KAFKA_RESOURCE_TOPIC,
-                                                 names[broker ? q : i]);
-        rd_kafka_DescribeConfigs(conn->rk, res, (size_t)cnt, o, conn->q);
-        rd_kafka_AdminOptions_destroy(o);
+            r.res[i] = rd_kafka_ConfigResource_new(broker ? RD_KAFKA_RESOURCE_BROKER
+                                                          : RD_KAFKA_RESOURCE_TOPIC,
+                                                   names[broker ? q : i]);
+        int src = krt_admin_send(conn, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, send_describe, &r, err);
         for (int i = 0; i < cnt; i++)
-            rd_kafka_ConfigResource_destroy(res[i]);
-        free(res);
+            rd_kafka_ConfigResource_destroy(r.res[i]);
+        free(r.res);
+        if (src) {
+            krt_configs_free(out, n);
+            return -1;
+        }
     }
     int rc = 0;
     for (int q = 0; q < nreq && !rc; q++) {

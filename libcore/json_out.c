@@ -9,6 +9,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "jread.h"
 #include "timespec.h"
 
 int krt_json_write(FILE *f, json_t *doc)
@@ -106,5 +107,6 @@ int krt_json_write_file(const char *path, json_t *doc, int no_clobber, struct kr
     }
     if (no_clobber)
         unlink(tmp);
-    return 0;
+    /* the new name is only durable once the directory entry is */
+    return krt_file_sync_dir(path, err);
 }

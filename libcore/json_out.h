@@ -35,7 +35,8 @@ json_t *krt_json_error(const struct krt_error *e);
 int krt_json_write_error(FILE *f, const struct krt_error *e);
 
 /** @brief Write @p doc as JSON to @p path atomically (temp file, fsync,
- *  rename), refusing to overwrite an existing file when @p no_clobber.
+ *  rename or link, fsync of the directory), refusing to overwrite an
+ *  existing file when @p no_clobber.
  *  Steals the reference. */
 int krt_json_write_file(const char *path, json_t *doc, int no_clobber, struct krt_error *err);
 

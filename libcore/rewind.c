@@ -10,177 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "json_out.h"
 #include "peek.h"
 #include "table.h"
 #include "timespec.h"
-
-/* ---- plan files ---------------------------------------------------------- */
-
-void krt_planfile_free(struct krt_planfile *f)
-{
-    for (size_t i = 0; i < f->n; i++) {
-        free(f->v[i].group);
-        free(f->v[i].topic);
-        free(f->v[i].metadata);
-    }
-    free(f->v);
-    *f = (struct krt_planfile){0};
-}
-
-static struct krt_planfile_entry *pf_add(struct krt_planfile *f)
-{
-    struct krt_planfile_entry *v = realloc(f->v, sizeof(*v) * (f->n + 1));
-    if (!v)
-        return NULL;
-    f->v = v;
-    memset(&v[f->n], 0, sizeof(*v));
-    return &v[f->n++];
-}
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
-
-static int parse_csv(const char *path, char *text, struct krt_planfile *out,
-                     struct krt_error *err)
-{
-    int line = 0;
-    char *save = NULL;
-    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        line++;
-        char *s = trim(l);
-        if (!*s || *s == '#')
-            continue;
-        char *f[5];
-        int nf = 0;
-        for (char *p = s; nf < 5;) {
-            f[nf++] = p;
-            char *c = strchr(p, ',');
-            if (!c)
-                break;
-            *c = '\0';
-            p = c + 1;
-        }
-        if (nf != 3 && nf != 4)
-            return krt_error_set(err, KRT_ERR_INPUT,
-                                 "%s:%d: expected topic,partition,offset or "
-                                 "group,topic,partition,offset",
-                                 path, line);
-        char *g = nf == 4 ? trim(f[0]) : NULL, *t = trim(f[nf - 3]);
-        int64_t p, o;
-        if (!*t || (g && !*g))
-            return krt_error_set(err, KRT_ERR_INPUT, "%s:%d: empty group or topic", path, line);
-        if (krt_parse_int64(trim(f[nf - 2]), &p) || p > INT32_MAX)
-            return krt_error_set(err, KRT_ERR_INPUT, "%s:%d: bad partition '%s'", path, line,
-                                 trim(f[nf - 2]));
-        if (krt_parse_int64(trim(f[nf - 1]), &o))
-            return krt_error_set(err, KRT_ERR_INPUT,
-                                 "%s:%d: bad offset '%s' (a number >= 0)", path, line,
-                                 trim(f[nf - 1]));
-        struct krt_planfile_entry *e = pf_add(out);
-        if (!e || !(e->topic = strdup(t)) || (g && !(e->group = strdup(g))))
-            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-        e->partition = (int32_t)p;
-        e->offset = o;
-    }
-    return 0;
-}
-
-static int parse_json(const char *path, const char *text, struct krt_planfile *out,
-                      struct krt_error *err)
-{
-    json_error_t je;
-    json_t *doc = json_loads(text, 0, &je);
-    if (!doc)
-        return krt_error_set(err, KRT_ERR_INPUT, "%s:%d: %s", path, je.line, je.text);
-    int rc = 0;
-    json_t *groups = json_object_get(doc, "groups");
-    if (strcmp(json_string_value(json_object_get(doc, "krt_plan")) ?: "", "rewind") ||
-        !json_is_array(groups)) {
-        rc = krt_error_set(err, KRT_ERR_INPUT, "%s: not a krt-rewind plan (no \"groups\")", path);
-        goto out;
-    }
-    size_t gi, pi;
-    json_t *g, *p;
-    json_array_foreach(groups, gi, g)
-    {
-        const char *gname = json_string_value(json_object_get(g, "group"));
-        json_t *parts = json_object_get(g, "partitions");
-        if (!gname || !json_is_array(parts)) {
-            rc = krt_error_set(err, KRT_ERR_INPUT, "%s: group %zu: missing group or partitions",
-                               path, gi);
-            goto out;
-        }
-        json_array_foreach(parts, pi, p)
-        {
-            const char *t = json_string_value(json_object_get(p, "topic"));
-            json_t *jp = json_object_get(p, "partition"), *jo = json_object_get(p, "offset");
-            json_t *jm = json_object_get(p, "metadata");
-            if (!t || !json_is_integer(jp) || json_integer_value(jp) < 0 ||
-                !(json_is_null(jo) || (json_is_integer(jo) && json_integer_value(jo) >= 0))) {
-                rc = krt_error_set(err, KRT_ERR_INPUT,
-                                   "%s: group '%s' entry %zu: needs topic, partition and an "
-                                   "offset >= 0 or null",
-                                   path, gname, pi);
-                goto out;
-            }
-            struct krt_planfile_entry *e = pf_add(out);
-            if (!e || !(e->topic = strdup(t)) || !(e->group = strdup(gname)) ||
-                (json_is_string(jm) && !(e->metadata = strdup(json_string_value(jm))))) {
-                rc = krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-                goto out;
-            }
-            e->partition = (int32_t)json_integer_value(jp);
-            e->offset = json_is_null(jo) ? -1 : json_integer_value(jo);
-        }
-    }
-out:
-    json_decref(doc);
-    return rc;
-}
-
-int krt_planfile_read(const char *path, struct krt_planfile *out, struct krt_error *err)
-{
-    *out = (struct krt_planfile){0};
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return krt_error_set(err, KRT_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *text = malloc(cap);
-    size_t r;
-    while (text && (r = fread(text + n, 1, cap - n - 1, f)) > 0) {
-        n += r;
-        if (n + 1 == cap) {
-            char *t = realloc(text, cap *= 2);
-            if (!t) {
-                free(text);
-                text = NULL;
-            }
-            text = t;
-        }
-    }
-    fclose(f);
-    if (!text)
-        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-    text[n] = '\0';
-    const char *s = text;
-    while (isspace((unsigned char)*s))
-        s++;
-    int rc = *s == '{' ? parse_json(path, text, out, err) : parse_csv(path, text, out, err);
-    free(text);
-    if (!rc && out->n == 0)
-        rc = krt_error_set(err, KRT_ERR_INPUT, "%s: no offsets in the file", path);
-    if (rc)
-        krt_planfile_free(out);
-    return rc;
-}
 
 /* ---- building -------------------------------------------------------------- */
 
@@ -604,6 +438,9 @@ static json_t *plan_doc(const struct krt_rewind_plan *p, bool undo)
                 json_object_set_new(o, "landed_timestamp", krt_json_time(r->landed_ts));
             json_object_set_new(o, "note", krt_json_str(r->note));
             json_object_set_new(o, "warning", krt_json_str(r->warning));
+            json_object_set_new(o, "error", r->result_err
+                                                ? json_string(rd_kafka_err2name(r->result_err))
+                                                : json_null());
             json_array_append_new(rows, o);
             nparts++;
             nclamped += r->clamped;
@@ -676,6 +513,12 @@ void krt_rewind_plan_print(const struct krt_rewind_plan *p, FILE *f)
             fprintf(f, "warning: group '%s' has %d active member(s); --execute will refuse\n",
                     gp->group, gp->desc.nmembers);
     }
+    for (int g = 0; g < p->ngroups; g++)
+        for (size_t i = 0; i < p->groups[g].nrows; i++)
+            if (p->groups[g].rows[i].result_err)
+                fprintf(f, "failed: group '%s' %s-%d: %s\n", p->groups[g].group,
+                        p->groups[g].rows[i].topic, p->groups[g].rows[i].partition,
+                        rd_kafka_err2name(p->groups[g].rows[i].result_err));
     if (p->executed)
         fprintf(f, "Executed. Undo with: krt-rewind --from-file %s --execute\n",
                 p->undo_path ? p->undo_path : "?");
@@ -745,17 +588,9 @@ int krt_rewind_write_undo(struct krt_rewind_plan *p, const char *path, struct kr
 {
     char buf[4096];
     if (!path) {
-        const char *dir = getenv("KRT_UNDO_DIR");
-        char ts[40];
-        krt_time_format(krt_now_ms(), ts, sizeof(ts));
-        for (char *c = ts; *c; c++)
-            if (*c == ':' || *c == '.')
-                *c = '-';
-        snprintf(buf, sizeof(buf), "%s/krt-rewind-undo-%s-%s.json", dir && *dir ? dir : ".",
-                 p->ngroups ? p->groups[0].group : "none", ts);
-        for (char *c = strrchr(buf, '/') + 1; *c; c++)
-            if (*c == '/')
-                *c = '_';
+        if (krt_plan_path(buf, sizeof(buf), "rewind-undo", p->ngroups ? p->groups[0].group : "",
+                          err))
+            return -1;
         path = buf;
     }
     if (krt_json_write_file(path, plan_doc(p, true), 1, err))
@@ -788,6 +623,15 @@ int krt_rewind_apply(struct krt_conn *conn, struct krt_rewind_plan *p, struct kr
         int rc = krt_group_alter(conn, gp->group, &commit, &e);
         if (!rc)
             rc = krt_group_delete_offsets(conn, gp->group, &remove, &e);
+        /* every partition's outcome, for the report */
+        for (size_t i = 0; i < gp->nrows; i++) {
+            struct krt_plan_row *r = &gp->rows[i];
+            const struct krt_tp *tp =
+                krt_tplist_find(r->target >= 0 ? &commit : &remove, r->topic, r->partition);
+            r->result_err = tp ? tp->err : 0;
+            if (rc && !r->result_err && e.kafka_err && e.code != KRT_ERR_PARTIAL)
+                r->result_err = e.kafka_err; /* the whole request failed */
+        }
         krt_tplist_free(&commit);
         krt_tplist_free(&remove);
         if (rc) {
@@ -806,4 +650,47 @@ int krt_rewind_apply(struct krt_conn *conn, struct krt_rewind_plan *p, struct kr
     }
     p->executed = true;
     return 0;
+}
+
+/* ---- the apply sequence --------------------------------------------------- */
+
+static int job_check(void *st, int wait_s, struct krt_error *err)
+{
+    struct krt_rewind_job *j = st;
+    return krt_rewind_guard(j->conn, &j->plan, wait_s, err);
+}
+
+static int job_refresh(void *st, struct krt_error *err)
+{
+    struct krt_rewind_job *j = st;
+    struct krt_rewind_plan fresh;
+    if (krt_rewind_plan_build(j->conn, j->groups, j->ngroups, j->scope, j->spec, &fresh, err))
+        return -1;
+    krt_rewind_plan_free(&j->plan);
+    j->plan = fresh;
+    return 0;
+}
+
+static int job_save(void *st, struct krt_error *err)
+{
+    struct krt_rewind_job *j = st;
+    if (j->export_path && krt_rewind_plan_export(&j->plan, j->export_path, err))
+        return -1;
+    return krt_rewind_write_undo(&j->plan, j->undo_path, err);
+}
+
+static int job_apply(void *st, struct krt_error *err)
+{
+    struct krt_rewind_job *j = st;
+    return krt_rewind_apply(j->conn, &j->plan, err);
+}
+
+int krt_rewind_execute(struct krt_rewind_job *job, int wait_s, bool *started,
+                       struct krt_error *err)
+{
+    static const struct krt_apply_ops ops = {.check = job_check,
+                                             .refresh = job_refresh,
+                                             .save = job_save,
+                                             .apply = job_apply};
+    return krt_apply_run(&ops, job, wait_s, started, err);
 }

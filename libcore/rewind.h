@@ -11,7 +11,9 @@
 
 #include "conn.h"
 #include "meta.h"
+#include "group.h"
 #include "offsets.h"
+#include "plan.h"
 
 enum krt_spec_kind {
     KRT_SPEC_NONE = 0,
@@ -30,28 +32,6 @@ enum krt_repair_mode {
     KRT_REPAIR_EARLIEST,
     KRT_REPAIR_LATEST
 };
-
-/** @brief An entry of a plan file (Kafka's CSV or krt's JSON). */
-struct krt_planfile_entry {
-    char *group; /**< NULL in a 3-column CSV */
-    char *topic;
-    int32_t partition;
-    int64_t offset; /**< -1: delete the committed offset (JSON null) */
-    char *metadata; /**< NULL when not given */
-};
-
-struct krt_planfile {
-    struct krt_planfile_entry *v;
-    size_t n;
-};
-
-/** @brief Read a plan file: Kafka's CSV (`topic,partition,offset` or
- *  `group,topic,partition,offset`) or krt's JSON plan. A bad line is an
- *  error with its line number. */
-int krt_planfile_read(const char *path, struct krt_planfile *out, struct krt_error *err);
-
-/** @brief Free a plan file. */
-void krt_planfile_free(struct krt_planfile *f);
 
 /** @brief What to reset to. */
 struct krt_rewind_spec {
@@ -77,6 +57,7 @@ struct krt_plan_row {
     int64_t landed_ts; /**< timestamp of the record at target, -1 unknown */
     const char *note;  /**< static text, or NULL */
     char *warning;     /**< e.g. out-of-order timestamps around the target */
+    int result_err;    /**< after krt_rewind_apply: this partition's error, 0 ok */
 };
 
 struct krt_group_plan {
@@ -131,13 +112,35 @@ int krt_rewind_guard(struct krt_conn *conn, const struct krt_rewind_plan *p, int
                      struct krt_error *err);
 
 /** @brief Write the undo file (the committed offsets before the change, in
- *  the plan format) to @p path, or to a new file named after the first group
- *  in $KRT_UNDO_DIR (default: the current directory) when @p path is NULL.
- *  The file is synced before it is renamed into place. */
+ *  the plan format) to @p path, or, when @p path is NULL, to a new file
+ *  named after the first group (krt_plan_path: the name encoded, never a
+ *  path component) in $KRT_UNDO_DIR (default: the current directory).
+ *  The file and its directory are synced; an existing file is never replaced. */
 int krt_rewind_write_undo(struct krt_rewind_plan *p, const char *path, struct krt_error *err);
 
 /** @brief Commit the plan: one AlterConsumerGroupOffsets per group (and one
  *  OffsetDelete for undo entries that remove a commit). */
 int krt_rewind_apply(struct krt_conn *conn, struct krt_rewind_plan *p, struct krt_error *err);
+
+/** @brief One --execute of krt-rewind: the inputs, and the plan that is
+ *  rebuilt after the wait. */
+struct krt_rewind_job {
+    struct krt_conn *conn;
+    const char *const *groups;
+    int ngroups;
+    const struct krt_rewind_scope *scope;
+    const struct krt_rewind_spec *spec;
+    const char *undo_path;   /**< NULL: krt_plan_path in $KRT_UNDO_DIR */
+    const char *export_path; /**< --export, written from the fresh plan */
+    struct krt_rewind_plan plan; /**< the plan shown, then the plan applied */
+};
+
+/** @brief The apply sequence (apply.h) for a rewind: refuse active groups
+ *  (waiting up to @p wait_s for them to empty), re-read the committed offsets
+ *  and watermarks and rebuild the plan from them, refuse again if a member
+ *  came back, export the plan, write the undo file from that fresh state,
+ *  then commit. @p started: the commit was sent (print the outcome). */
+int krt_rewind_execute(struct krt_rewind_job *job, int wait_s, bool *started,
+                       struct krt_error *err);
 
 #endif

@@ -10,62 +10,18 @@
 #include <string.h>
 
 #include "admin.h"
+#include "apply.h"
 #include "configs.h"
+#include "jread.h"
 #include "json_out.h"
 #include "offsets.h"
+#include "plan.h"
+#include "protect.h"
 #include "rewind.h"
 #include "table.h"
 #include "timespec.h"
 
 #define RECREATE_WAIT_MS 60000
-
-int krt_protect_load(const char *path, struct krt_protect *p, struct krt_error *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return krt_error_set(err, KRT_ERR_IO, "cannot read protect file '%s': %s", path,
-                             strerror(errno));
-    char line[1024];
-    while (fgets(line, sizeof(line), f)) {
-        char *s = line, *e;
-        while (isspace((unsigned char)*s))
-            s++;
-        e = s + strlen(s);
-        while (e > s && isspace((unsigned char)e[-1]))
-            *--e = '\0';
-        if (!*s || *s == '#')
-            continue;
-        char **v = realloc(p->v, sizeof(*v) * (size_t)(p->n + 1));
-        if (!v || !(v[p->n] = strdup(s))) {
-            fclose(f);
-            if (v)
-                p->v = v;
-            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-        }
-        p->v = v;
-        p->n++;
-    }
-    fclose(f);
-    return 0;
-}
-
-const char *krt_protect_match(const struct krt_protect *p, const char *topic)
-{
-    for (int i = 0; p && i < p->n; i++) {
-        size_t l = strlen(p->v[i]);
-        if (l && p->v[i][l - 1] == '*' ? !strncmp(topic, p->v[i], l - 1) : !strcmp(topic, p->v[i]))
-            return p->v[i];
-    }
-    return NULL;
-}
-
-void krt_protect_free(struct krt_protect *p)
-{
-    for (int i = 0; i < p->n; i++)
-        free(p->v[i]);
-    free(p->v);
-    *p = (struct krt_protect){0};
-}
 
 void krt_trunc_plan_free(struct krt_trunc_plan *p)
 {
@@ -73,6 +29,7 @@ void krt_trunc_plan_free(struct krt_trunc_plan *p)
         free(p->topics[i].name);
         free(p->topics[i].cleanup_policy);
         free(p->topics[i].parts);
+        free(p->topics[i].plan_path);
         krt_props_free(&p->topics[i].overrides);
         krt_props_free(&p->topics[i].after);
     }
@@ -310,76 +267,160 @@ json_t *krt_trunc_plan_json(const struct krt_trunc_plan *p)
     return doc;
 }
 
+/* The plan format (krt_trunc_plan_json): every key it writes, typed. */
+static const struct krt_jfield plan_keys[] = {
+    {"krt_plan", KRT_J_STRING, KRT_J_REQUIRED, 0, 0},
+    {"version", KRT_J_INT, 0, 1, 1},
+    {"created", KRT_J_STRING, 0, 0, 0},
+    {"mode", KRT_J_ANY, KRT_J_REQUIRED, 0, 0}, /* krt_jread_enum */
+    {"value", KRT_J_INT, KRT_J_NULLABLE, 0, INT64_MAX},
+    {"executed", KRT_J_BOOL, 0, 0, 0},
+    {"topics", KRT_J_ARRAY, KRT_J_REQUIRED, 0, 0},
+    {"notes", KRT_J_ARRAY, 0, 0, 0},
+    {"records_removed", KRT_J_INT, 0, 0, INT64_MAX},
+    {NULL, 0, 0, 0, 0}};
+static const struct krt_jfield topic_keys[] = {
+    {"topic", KRT_J_STRING, KRT_J_REQUIRED, 0, 0},
+    {"method", KRT_J_ANY, KRT_J_REQUIRED, 0, 0}, /* krt_jread_enum */
+    {"partition_count", KRT_J_INT, KRT_J_REQUIRED, 1, INT32_MAX},
+    {"replication_factor", KRT_J_INT, KRT_J_REQUIRED, 1, INT16_MAX},
+    {"cleanup_policy", KRT_J_STRING, 0, 0, 0},
+    {"configs", KRT_J_OBJECT, 0, 0, 0},
+    {"configs_after", KRT_J_OBJECT, 0, 0, 0},
+    {"partitions", KRT_J_ARRAY, KRT_J_REQUIRED, 0, 0},
+    {NULL, 0, 0, 0, 0}};
+static const struct krt_jfield part_keys[] = {
+    {"partition", KRT_J_ANY, KRT_J_REQUIRED, 0, 0},            /* krt_jread_partition */
+    {"log_start_offset", KRT_J_ANY, KRT_J_REQUIRED, 0, 0},     /* krt_jread_offset */
+    {"high_watermark", KRT_J_ANY, KRT_J_REQUIRED, 0, 0},       /* krt_jread_offset */
+    {"new_log_start_offset", KRT_J_ANY, KRT_J_REQUIRED, 0, 0}, /* krt_jread_offset */
+    {"records_removed", KRT_J_INT, 0, 0, INT64_MAX},
+    {"clamped", KRT_J_BOOL, 0, 0, 0},
+    {"log_start_after", KRT_J_INT, KRT_J_NULLABLE, 0, INT64_MAX},
+    {"error", KRT_J_STRING, KRT_J_NULLABLE, 0, 0},
+    {NULL, 0, 0, 0, 0}};
+
+static int read_part(const char *path, const char *jp, const json_t *v, struct krt_trunc_part *x,
+                     struct krt_error *err)
+{
+    char b[320];
+    *x = (struct krt_trunc_part){.result = -1};
+    if (krt_jread_object(path, jp, v, part_keys, err) ||
+        krt_jread_partition(path, krt_jpath_key(b, sizeof(b), jp, "partition"),
+                            json_object_get(v, "partition"), &x->partition, err) ||
+        krt_jread_offset(path, krt_jpath_key(b, sizeof(b), jp, "log_start_offset"),
+                         json_object_get(v, "log_start_offset"), 0, &x->log_start, err) ||
+        krt_jread_offset(path, krt_jpath_key(b, sizeof(b), jp, "high_watermark"),
+                         json_object_get(v, "high_watermark"), 0, &x->high, err) ||
+        krt_jread_offset(path, krt_jpath_key(b, sizeof(b), jp, "new_log_start_offset"),
+                         json_object_get(v, "new_log_start_offset"), 0, &x->new_log_start, err))
+        return -1;
+    x->clamped = json_is_true(json_object_get(v, "clamped"));
+    return 0;
+}
+
+static int read_topic(const char *path, const char *jp, const json_t *v,
+                      struct krt_trunc_topic *t, struct krt_error *err)
+{
+    static const char *const methods[] = {"delete-records", "recreate", NULL};
+    char b[256], pp[320];
+    const char *name, *cp = "delete";
+    int method;
+    if (krt_jread_object(path, jp, v, topic_keys, err) ||
+        krt_jread_string(path, krt_jpath_key(b, sizeof(b), jp, "topic"),
+                         json_object_get(v, "topic"), 1, &name, err) ||
+        krt_jread_enum(path, krt_jpath_key(b, sizeof(b), jp, "method"),
+                       json_object_get(v, "method"), methods, &method, err))
+        return -1;
+    if (json_object_get(v, "cleanup_policy"))
+        cp = json_string_value(json_object_get(v, "cleanup_policy"));
+    t->recreate = method == 1;
+    t->nparts_total = (int)json_integer_value(json_object_get(v, "partition_count"));
+    t->rf = (int)json_integer_value(json_object_get(v, "replication_factor"));
+    if (!(t->name = strdup(name)) || !(t->cleanup_policy = strdup(cp)))
+        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    const char *key;
+    json_t *val;
+    json_object_foreach(json_object_get(v, "configs"), key, val)
+    {
+        const char *cv;
+        char kp[320];
+        krt_jpath_key(b, sizeof(b), jp, "configs");
+        if (krt_jread_string(path, krt_jpath_key(kp, sizeof(kp), b, key), val, 0, &cv, err))
+            return -1;
+        if (krt_props_add(&t->overrides, key, cv, 0))
+            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    }
+    const json_t *parts = json_object_get(v, "partitions");
+    krt_jpath_key(b, sizeof(b), jp, "partitions");
+    if (!(t->parts = calloc(json_array_size(parts) + 1, sizeof(*t->parts))))
+        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    for (size_t k = 0; k < json_array_size(parts); k++) {
+        struct krt_trunc_part *x = &t->parts[t->nparts];
+        if (read_part(path, krt_jpath_index(pp, sizeof(pp), b, k), json_array_get(parts, k), x,
+                      err))
+            return -1;
+        t->nparts++;
+        if (x->new_log_start > x->high)
+            return krt_jread_fail(err, path, pp,
+                                  "new_log_start_offset %" PRId64
+                                  " is past the high watermark %" PRId64,
+                                  x->new_log_start, x->high);
+        if (x->partition >= t->nparts_total)
+            return krt_jread_fail(err, path, pp, "partition %d of a topic of %d partitions",
+                                  x->partition, t->nparts_total);
+        for (int q = 0; q + 1 < t->nparts; q++)
+            if (t->parts[q].partition == x->partition)
+                return krt_jread_fail(err, path, pp, "partition %d is listed twice",
+                                      x->partition);
+    }
+    return 0;
+}
+
 int krt_trunc_plan_read(const char *path, struct krt_trunc_plan *out, struct krt_error *err)
 {
+    static const char *const modes[] = {"all", "before-offset", "before-datetime", NULL};
+    static const char *const kinds[] = {"truncate", NULL};
     *out = (struct krt_trunc_plan){0};
-    json_error_t je;
-    json_t *doc = json_load_file(path, 0, &je);
-    if (!doc)
-        return krt_error_set(err, errno == ENOENT ? KRT_ERR_IO : KRT_ERR_INPUT,
-                             "cannot read plan '%s': %s", path, je.text);
-    json_t *topics = json_object_get(doc, "topics");
-    const char *mode = json_string_value(json_object_get(doc, "mode"));
-    int rc = -1;
-    if (strcmp(json_string_value(json_object_get(doc, "krt_plan")) ?: "", "truncate") ||
-        !json_is_array(topics) || !mode) {
-        krt_error_set(err, KRT_ERR_INPUT, "'%s' is not a krt-truncate plan", path);
+    json_t *doc;
+    int mode, kind, rc = -1;
+    if (krt_jread_file(path, 0, &doc, err))
+        return -1;
+    if (krt_jread_object(path, "", doc, plan_keys, err))
+        goto out;
+    if (krt_jread_enum(path, "/krt_plan", json_object_get(doc, "krt_plan"), kinds, &kind, err)) {
+        krt_error_prefix(err, "'%s' is not a krt-truncate plan", path);
         goto out;
     }
-    out->mode = !strcmp(mode, "before-offset")     ? KRT_TRUNC_BEFORE_OFFSET
-                : !strcmp(mode, "before-datetime") ? KRT_TRUNC_BEFORE_TIME
-                                                   : KRT_TRUNC_ALL;
-    out->value = json_integer_value(json_object_get(doc, "value"));
-    snprintf(out->spec, sizeof(out->spec), "--plan %s", path);
-    out->topics = calloc(json_array_size(topics) + 1, sizeof(*out->topics));
-    if (!out->topics)
+    if (krt_jread_enum(path, "/mode", json_object_get(doc, "mode"), modes, &mode, err))
         goto out;
-    size_t i, k;
-    json_t *jt, *jp;
-    json_array_foreach(topics, i, jt)
-    {
-        struct krt_trunc_topic *t = &out->topics[out->ntopics++];
-        const char *name = json_string_value(json_object_get(jt, "topic"));
-        json_t *parts = json_object_get(jt, "partitions"), *cfgs = json_object_get(jt, "configs");
-        if (!name || !json_is_array(parts)) {
-            krt_error_set(err, KRT_ERR_INPUT, "%s: topic %zu has no name or partitions", path, i);
+    out->mode = (enum krt_trunc_mode)mode;
+    const json_t *jv = json_object_get(doc, "value");
+    if (out->mode != KRT_TRUNC_ALL &&
+        krt_jread_int(path, "/value", jv, 0, INT64_MAX, &out->value, err))
+        goto out;
+    snprintf(out->spec, sizeof(out->spec), "--plan %s", path);
+    const json_t *topics = json_object_get(doc, "topics");
+    if (!json_array_size(topics)) {
+        krt_jread_fail(err, path, "/topics", "expected at least one topic");
+        goto out;
+    }
+    if (!(out->topics = calloc(json_array_size(topics) + 1, sizeof(*out->topics)))) {
+        krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < json_array_size(topics); i++) {
+        char jp[64];
+        out->ntopics++;
+        if (read_topic(path, krt_jpath_index(jp, sizeof(jp), "/topics", i),
+                       json_array_get(topics, i), &out->topics[i], err))
             goto out;
-        }
-        t->name = strdup(name);
-        t->recreate = !strcmp(json_string_value(json_object_get(jt, "method")) ?: "", "recreate");
-        t->nparts_total = (int)json_integer_value(json_object_get(jt, "partition_count"));
-        t->rf = (int)json_integer_value(json_object_get(jt, "replication_factor"));
-        t->cleanup_policy = strdup(json_string_value(json_object_get(jt, "cleanup_policy")) ?: "delete");
-        const char *key;
-        json_t *val;
-        json_object_foreach(cfgs, key, val)
-        {
-            if (json_is_string(val))
-                krt_props_add(&t->overrides, key, json_string_value(val), 0);
-        }
-        t->parts = calloc(json_array_size(parts) + 1, sizeof(*t->parts));
-        if (!t->name || !t->parts || !t->cleanup_policy)
-            goto out;
-        json_array_foreach(parts, k, jp)
-        {
-            struct krt_trunc_part *x = &t->parts[t->nparts++];
-            *x = (struct krt_trunc_part){
-                .partition = (int32_t)json_integer_value(json_object_get(jp, "partition")),
-                .log_start = json_integer_value(json_object_get(jp, "log_start_offset")),
-                .high = json_integer_value(json_object_get(jp, "high_watermark")),
-                .new_log_start = json_integer_value(json_object_get(jp, "new_log_start_offset")),
-                .clamped = json_is_true(json_object_get(jp, "clamped")),
-                .result = -1};
-        }
     }
     rc = 0;
 out:
     json_decref(doc);
-    if (rc) {
-        if (!err->msg[0])
-            krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    if (rc)
         krt_trunc_plan_free(out);
-    }
     return rc;
 }
 
@@ -413,6 +454,13 @@ int krt_trunc_check_drift(struct krt_conn *conn, struct krt_trunc_plan *p,
         if (guard_topic(t->name, protect, err))
             goto out;
         const struct krt_topic *mt = krt_meta_topic(&md, t->name);
+        p->topics[i].missing = false;
+        if (t->recreate && (!mt || mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)) {
+            /* a recreate that failed after its delete: finish it */
+            p->topics[i].missing = true;
+            add_note(p, "topic '%s' does not exist: it is created from the plan", t->name);
+            continue;
+        }
         if (!mt || mt->err) {
             krt_error_set(err, KRT_ERR_REFUSED,
                           "the cluster drifted from the plan: topic '%s' no longer exists; "
@@ -427,7 +475,7 @@ int krt_trunc_check_drift(struct krt_conn *conn, struct krt_trunc_plan *p,
                           t->name, mt->nparts, t->nparts_total);
             goto out;
         }
-        for (int k = 0; k < t->nparts; k++)
+        for (int k = 0; !p->topics[i].missing && k < t->nparts; k++)
             if (!krt_tplist_add(&parts, t->name, t->parts[k].partition, -1)) {
                 krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
                 goto out;
@@ -440,7 +488,7 @@ int krt_trunc_check_drift(struct krt_conn *conn, struct krt_trunc_plan *p,
     size_t idx = 0;
     for (int i = 0; !wrc && i < p->ntopics; i++) {
         struct krt_trunc_topic *t = &p->topics[i];
-        for (int k = 0; !wrc && k < t->nparts; k++, idx++) {
+        for (int k = 0; !wrc && !t->missing && k < t->nparts; k++, idx++) {
             struct krt_trunc_part *x = &t->parts[k];
             if (pe[idx]) {
                 wrc = krt_error_kafka(err, pe[idx], "cannot read the offsets of '%s' partition %d",
@@ -471,6 +519,64 @@ out:
     return rc;
 }
 
+/* The path quoted for a POSIX shell, for a command the operator copies. */
+static void shell_quote(char *b, size_t n, const char *s)
+{
+    size_t o = 0;
+    if (n < 3)
+        return;
+    b[o++] = '\'';
+    for (; *s && o + 6 < n; s++) {
+        if (*s == '\'') {
+            memcpy(b + o, "'\\''", 4);
+            o += 4;
+        } else {
+            b[o++] = *s;
+        }
+    }
+    b[o++] = '\'';
+    b[o] = '\0';
+}
+
+static int recreate_one(struct krt_conn *conn, struct krt_trunc_topic *t, struct krt_error *err)
+{
+    if (!t->missing && krt_admin_delete_topic(conn, t->name, RECREATE_WAIT_MS, err))
+        return -1;
+    t->deleted = true;
+    const char *hook = getenv("KRT_TEST_FAIL_CREATE");
+    int rc = hook && !strcmp(hook, t->name)
+                 ? krt_error_set(err, KRT_ERR_KAFKA,
+                                 "cannot create topic '%s': not sent (test hook "
+                                 "KRT_TEST_FAIL_CREATE)",
+                                 t->name)
+                 : krt_admin_create_topic(conn, t->name, t->nparts_total, t->rf, &t->overrides,
+                                          RECREATE_WAIT_MS, err);
+    if (rc) {
+        char q[1024], msg[sizeof(err->msg)];
+        shell_quote(q, sizeof(q), t->plan_path ? t->plan_path : "?");
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        int code = err->kafka_err;
+        krt_error_set(err, KRT_ERR_KAFKA,
+                      "topic '%s' was deleted but not recreated; finish with: krt-truncate "
+                      "--plan %s --execute (its partitions, replication factor and configs are "
+                      "in that file): %s",
+                      t->name, q, msg);
+        err->kafka_err = code;
+        return -1;
+    }
+    const char *names[] = {t->name};
+    struct krt_config_set set;
+    if (krt_configs_describe(conn, false, names, 1, &set, err))
+        return -1;
+    int orc = take_overrides(&set, &t->after);
+    krt_configs_free(&set, 1);
+    if (orc)
+        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    for (int k = 0; k < t->nparts; k++)
+        t->parts[k].result = 0;
+    return 0;
+}
+
 int krt_trunc_execute(struct krt_conn *conn, struct krt_trunc_plan *p, struct krt_error *err)
 {
     struct krt_tplist del = {0};
@@ -483,8 +589,10 @@ int krt_trunc_execute(struct krt_conn *conn, struct krt_trunc_plan *p, struct kr
                 return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
             }
     }
+    p->executed = true;
     krt_tplist_sort(&del);
     int rc = krt_admin_delete_records(conn, &del, err);
+    bool changed = false;
     for (int i = 0; i < p->ntopics; i++) {
         struct krt_trunc_topic *t = &p->topics[i];
         for (int k = 0; !t->recreate && k < t->nparts; k++) {
@@ -492,37 +600,22 @@ int krt_trunc_execute(struct krt_conn *conn, struct krt_trunc_plan *p, struct kr
             const struct krt_tp *tp = krt_tplist_find(&del, t->name, x->partition);
             x->err = tp ? tp->err : 0;
             x->result = tp ? (tp->err ? -1 : tp->offset) : x->log_start;
+            changed |= tp && !tp->err;
         }
     }
     krt_tplist_free(&del);
-    if (rc)
-        return -1;
-    for (int i = 0; i < p->ntopics; i++) {
+    for (int i = 0; !rc && i < p->ntopics; i++) {
         struct krt_trunc_topic *t = &p->topics[i];
         if (!t->recreate)
             continue;
-        if (krt_admin_delete_topic(conn, t->name, RECREATE_WAIT_MS, err))
-            return -1;
-        if (krt_admin_create_topic(conn, t->name, t->nparts_total, t->rf, &t->overrides,
-                                   RECREATE_WAIT_MS, err)) {
-            krt_error_prefix(err, "topic '%s' was deleted but not recreated (its configuration "
-                                  "is in the plan)",
-                             t->name);
-            return -1;
-        }
-        const char *names[] = {t->name};
-        struct krt_config_set set;
-        if (krt_configs_describe(conn, false, names, 1, &set, err))
-            return -1;
-        int orc = take_overrides(&set, &t->after);
-        krt_configs_free(&set, 1);
-        if (orc)
-            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-        for (int k = 0; k < t->nparts; k++)
-            t->parts[k].result = 0;
+        rc = recreate_one(conn, t, err);
+        changed |= t->deleted;
+        for (int k = 0; rc && k < t->nparts; k++)
+            t->parts[k].err = err->kafka_err ? err->kafka_err : RD_KAFKA_RESP_ERR__FAIL;
     }
-    p->executed = true;
-    return 0;
+    if (rc && changed)
+        err->code = KRT_ERR_PARTIAL; /* some of it is done: the report says what */
+    return rc;
 }
 
 void krt_trunc_plan_print(const struct krt_trunc_plan *p, FILE *f)
@@ -618,4 +711,105 @@ int krt_trunc_groups_plan(struct krt_conn *conn, const struct krt_trunc_plan *p,
     out->spec.file = NULL;
     krt_planfile_free(&file);
     return rc;
+}
+
+/* ---- the apply sequence --------------------------------------------------- */
+
+static int job_groups(struct krt_trunc_job *j, struct krt_error *err)
+{
+    krt_rewind_plan_free(j->gplan);
+    return j->ngroups ? krt_trunc_groups_plan(j->conn, &j->plan, j->groups, j->ngroups, j->gplan,
+                                              err)
+                      : 0;
+}
+
+int krt_trunc_prepare(struct krt_trunc_job *j, struct krt_error *err)
+{
+    if (j->from_plan ? krt_trunc_check_drift(j->conn, &j->plan, j->protect, err)
+                     : krt_trunc_plan_build(j->conn, j->sel, j->mode, j->value, j->recreate,
+                                            j->protect, &j->plan, err))
+        return -1;
+    return job_groups(j, err);
+}
+
+static int job_check(void *st, int wait_s, struct krt_error *err)
+{
+    struct krt_trunc_job *j = st;
+    return j->ngroups ? krt_rewind_guard(j->conn, j->gplan, wait_s, err) : 0;
+}
+
+/* On a terminal, the operator types each topic name before data goes. */
+static int job_confirm(void *st, struct krt_error *err)
+{
+    struct krt_trunc_job *j = st;
+    char line[512];
+    for (int i = 0; j->ask && i < j->plan.ntopics; i++) {
+        fprintf(stderr, "Type the topic name '%s' to delete its records: ", j->plan.topics[i].name);
+        fflush(stderr);
+        if (!fgets(line, sizeof(line), stdin))
+            return krt_error_set(err, KRT_ERR_REFUSED, "not confirmed: nothing changed");
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strcmp(line, j->plan.topics[i].name))
+            return krt_error_set(err, KRT_ERR_REFUSED, "'%s' is not '%s': nothing changed", line,
+                                 j->plan.topics[i].name);
+    }
+    return 0;
+}
+
+static int job_refresh(void *st, struct krt_error *err)
+{
+    struct krt_trunc_job *j = st;
+    if (j->from_plan) {
+        for (int i = 0; i < j->plan.nnotes; i++)
+            free(j->plan.notes[i]);
+        j->plan.nnotes = 0;
+    } else {
+        krt_trunc_plan_free(&j->plan);
+    }
+    return krt_trunc_prepare(j, err);
+}
+
+static int job_save(void *st, struct krt_error *err)
+{
+    struct krt_trunc_job *j = st;
+    if (j->plan_out && krt_json_write_file(j->plan_out, krt_trunc_plan_json(&j->plan), 0, err))
+        return -1;
+    /* a topic to recreate: its plan, with every config, before its delete */
+    for (int i = 0; i < j->plan.ntopics; i++) {
+        struct krt_trunc_topic *t = &j->plan.topics[i];
+        char path[4096];
+        if (!t->recreate)
+            continue;
+        struct krt_trunc_plan one = {.mode = KRT_TRUNC_ALL, .topics = t, .ntopics = 1};
+        if (krt_plan_path(path, sizeof(path), "truncate-recreate", t->name, err) ||
+            krt_json_write_file(path, krt_trunc_plan_json(&one), 1, err))
+            return -1;
+        free(t->plan_path);
+        if (!(t->plan_path = strdup(path)))
+            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    }
+    return j->ngroups ? krt_rewind_write_undo(j->gplan, j->undo_path, err) : 0;
+}
+
+static int job_apply(void *st, struct krt_error *err)
+{
+    struct krt_trunc_job *j = st;
+    if (krt_trunc_execute(j->conn, &j->plan, err))
+        return -1;
+    if (j->ngroups && krt_rewind_apply(j->conn, j->gplan, err)) {
+        err->code = KRT_ERR_PARTIAL; /* the records are gone, the groups did not follow */
+        krt_error_prefix(err, "the records were deleted but the groups were not moved");
+        return -1;
+    }
+    return 0;
+}
+
+int krt_trunc_run(struct krt_trunc_job *j, bool *started, struct krt_error *err)
+{
+    static const struct krt_apply_ops ops = {.check = job_check,
+                                             .confirm = job_confirm,
+                                             .refresh = job_refresh,
+                                             .save = job_save,
+                                             .apply = job_apply};
+    return krt_apply_run(&ops, j, 0, started, err);
 }

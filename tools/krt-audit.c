@@ -93,7 +93,7 @@ int main(int argc, char **argv)
     struct krt_audit prev = {0}, cur = {0};
     int32_t *down = NULL;
     const char **groups = calloc((size_t)argc + 1, sizeof(*groups));
-    const char *format = "table";
+    const char *format = "table", *baseline_in = NULL;
     int64_t watch = -1, count = -1;
     int opt, rc = KRT_EXIT_OK, ndown = 0;
 
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
             o.baseline_out = optarg;
             break;
         case OPT_BASELINE:
-            o.baseline_in = optarg;
+            baseline_in = optarg;
             break;
         case OPT_FORMAT:
             format = optarg;
@@ -168,6 +168,9 @@ int main(int argc, char **argv)
     o.assume_down = down;
     o.nassume_down = ndown;
     o.groups = groups;
+    /* every local file is read before the first network call */
+    if (baseline_in && krt_audit_baseline_read(baseline_in, &o.baseline, &err))
+        goto usage;
 
     if (krt_conn_open(&conn, &c, KRT_CONN_ADMIN, NULL, &err))
         goto fail;
@@ -209,6 +212,7 @@ usage:
 fail:
     rc = krt_tool_fail(&c, &err);
 out:
+    json_decref(o.baseline);
     krt_audit_free(&prev);
     krt_audit_free(&cur);
     krt_conn_close(&conn);

@@ -1,6 +1,7 @@
 /* krt-rewind - reset consumer-group offsets: a plan first, an undo file
  * before every change, repair after data loss. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,19 +275,26 @@ int main(int argc, char **argv)
     if (krt_conn_open(&conn, &c, KRT_CONN_ADMIN, NULL, &err))
         goto fail;
     krt_conn_trap_signals(&conn);
-    if (krt_rewind_plan_build(&conn, groups, ngroups, &scope, &spec, &plan, &err))
+    struct krt_rewind_job job = {.conn = &conn, .groups = groups, .ngroups = ngroups,
+                                 .scope = &scope, .spec = &spec, .undo_path = undo_path,
+                                 .export_path = export_path};
+    if (krt_rewind_plan_build(&conn, groups, ngroups, &scope, &spec, &job.plan, &err))
         goto fail;
-    if (export_path && krt_rewind_plan_export(&plan, export_path, &err))
+    if (!c.execute && export_path && krt_rewind_plan_export(&job.plan, export_path, &err))
         goto fail;
     if (c.execute) {
-        if (krt_rewind_guard(&conn, &plan, (int)wait_empty, &err))
-            goto fail;
-        if (krt_rewind_write_undo(&plan, undo_path, &err))
-            goto fail;
-        if (c.verbosity)
+        bool started = false;
+        int erc = krt_rewind_execute(&job, (int)wait_empty, &started, &err);
+        plan = job.plan;
+        job.plan = (struct krt_rewind_plan){0};
+        if (plan.undo_path && c.verbosity)
             krt_notef(c.prog, "undo file written: %s", plan.undo_path);
-        if (krt_rewind_apply(&conn, &plan, &err))
+        if (erc && started && !c.json)
+            krt_rewind_plan_print(&plan, stdout); /* every partition's outcome */
+        if (erc)
             goto fail;
+    } else {
+        plan = job.plan;
     }
     if (c.json)
         krt_json_write(stdout, krt_rewind_plan_json(&plan));

@@ -2,6 +2,7 @@
  * plan, guards, and consumer groups that follow. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,21 +57,13 @@ enum {
     OPT_UNDO_FILE
 };
 
-/* On a terminal, the operator types each topic name before data goes. */
-static int confirm(const struct krt_trunc_plan *p, struct krt_error *err)
+static void print_report(const struct krt_trunc_plan *p, const struct krt_rewind_plan *g)
 {
-    char line[512];
-    for (int i = 0; i < p->ntopics; i++) {
-        fprintf(stderr, "Type the topic name '%s' to delete its records: ", p->topics[i].name);
-        fflush(stderr);
-        if (!fgets(line, sizeof(line), stdin))
-            return krt_error_set(err, KRT_ERR_REFUSED, "not confirmed: nothing changed");
-        line[strcspn(line, "\r\n")] = '\0';
-        if (strcmp(line, p->topics[i].name))
-            return krt_error_set(err, KRT_ERR_REFUSED,
-                                 "'%s' is not '%s': nothing changed", line, p->topics[i].name);
+    krt_trunc_plan_print(p, stdout);
+    if (g) {
+        fputc('\n', stdout);
+        krt_rewind_plan_print(g, stdout);
     }
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -95,8 +88,8 @@ int main(int argc, char **argv)
     struct krt_error err;
     struct krt_selection sel = {0};
     struct krt_protect protect = {0};
-    struct krt_trunc_plan plan = {0};
     struct krt_rewind_plan gplan = {0};
+    struct krt_trunc_job job = {0};
     struct krt_conn conn = {0};
     const char **groups = calloc((size_t)argc + 1, sizeof(*groups));
     const char *before_dt = NULL, *tz = NULL, *plan_out = NULL, *plan_in = NULL, *undo = NULL;
@@ -178,47 +171,39 @@ int main(int argc, char **argv)
         krt_error_set(&err, KRT_ERR_USAGE, "name the topics to truncate with --topic");
         goto usage;
     }
+    /* every local file is read before the first network call */
     if (protect_path && *protect_path && krt_protect_load(protect_path, &protect, &err))
+        goto usage;
+    job = (struct krt_trunc_job){.conn = &conn, .sel = &sel, .mode = mode, .value = value,
+                                 .recreate = recreate, .protect = &protect,
+                                 .from_plan = plan_in != NULL, .plan_out = plan_out,
+                                 .groups = groups, .ngroups = ngroups, .undo_path = undo,
+                                 .ask = !yes && isatty(STDIN_FILENO), .gplan = &gplan};
+    if (plan_in && krt_trunc_plan_read(plan_in, &job.plan, &err))
         goto usage;
 
     if (krt_conn_open(&conn, &c, KRT_CONN_ADMIN, NULL, &err))
         goto fail;
     krt_conn_trap_signals(&conn);
-    if (plan_in) {
-        if (krt_trunc_plan_read(plan_in, &plan, &err))
-            goto usage;
-        if (krt_trunc_check_drift(&conn, &plan, &protect, &err))
-            goto fail;
-    } else if (krt_trunc_plan_build(&conn, &sel, mode, value, recreate, &protect, &plan, &err)) {
+    if (krt_trunc_prepare(&job, &err))
         goto fail;
-    }
-    if (plan_out && krt_json_write_file(plan_out, krt_trunc_plan_json(&plan), 0, &err))
-        goto fail;
-    if (ngroups && krt_trunc_groups_plan(&conn, &plan, groups, ngroups, &gplan, &err))
+    if (!c.execute && plan_out &&
+        krt_json_write_file(plan_out, krt_trunc_plan_json(&job.plan), 0, &err))
         goto fail;
     if (c.execute) {
-        /* every refusal comes before the first record is deleted */
-        if (ngroups && krt_rewind_guard(&conn, &gplan, 0, &err))
+        bool started = false;
+        if (krt_trunc_run(&job, &started, &err)) {
+            if (started && !c.json)
+                print_report(&job.plan, ngroups ? &gplan : NULL); /* every partition */
             goto fail;
-        if (!yes && isatty(STDIN_FILENO) && confirm(&plan, &err))
-            goto fail;
-        if (ngroups && krt_rewind_write_undo(&gplan, undo, &err))
-            goto fail;
-        if (krt_trunc_execute(&conn, &plan, &err))
-            goto fail;
-        if (ngroups && krt_rewind_apply(&conn, &gplan, &err))
-            goto fail;
+        }
     }
     if (c.json) {
-        json_t *doc = krt_trunc_plan_json(&plan);
+        json_t *doc = krt_trunc_plan_json(&job.plan);
         json_object_set_new(doc, "groups", ngroups ? krt_rewind_plan_json(&gplan) : json_null());
         krt_json_write(stdout, doc);
     } else {
-        krt_trunc_plan_print(&plan, stdout);
-        if (ngroups) {
-            fputc('\n', stdout);
-            krt_rewind_plan_print(&gplan, stdout);
-        }
+        print_report(&job.plan, ngroups ? &gplan : NULL);
     }
     goto out;
 usage:
@@ -227,9 +212,9 @@ usage:
 fail:
     rc = krt_tool_fail(&c, &err);
 out:
+    krt_trunc_plan_free(&job.plan);
     krt_conn_close(&conn);
     krt_rewind_plan_free(&gplan);
-    krt_trunc_plan_free(&plan);
     krt_protect_free(&protect);
     krt_selection_free(&sel);
     krt_common_free(&c);

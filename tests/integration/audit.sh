@@ -212,6 +212,14 @@ eq "the printed repair moves the group back into range" \
     "$(kcli kafka-consumer-groups --bootstrap-server "$B" --describe --group "$GA" 2>/dev/null | awk -v t="$U" '$2 == t { print $4 }')" 5
 run krt audit --topic "$U" --baseline /nonexistent.json
 eq "a missing baseline exits 2" "$rc" 2
+# the baseline is read, typed, before the first network call
+KRT_BOOTSTRAP_SERVERS=127.0.0.1:1 run krt audit --baseline "$tmp/no-such-baseline.json" --timeout 3s
+eq "a mistyped --baseline path is bad input (2), not an unreachable cluster" "$rc" 2
+contains "a mistyped --baseline path names the file" "$err" "no-such-baseline.json"
+jq '.partitions[0].partition = "0"' "$tmp/base.json" >"$tmp/base-bad.json"
+run krt audit --topic "$U" --baseline "$tmp/base-bad.json"
+eq "a baseline with a string partition exits 2" "$rc" 2
+contains "and names the file and the JSON path" "$err" "base-bad.json: /partitions/0/partition:"
 "$cluster" restart 1 >/dev/null 2>&1
 kcli kafka-topics --bootstrap-server "$B" --delete --topic "$U" >/dev/null 2>&1
 for t in "$T1" "$T2" "$T3" "$T22"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done

@@ -5,6 +5,9 @@
 # kafka-consumer-groups --describe.
 . "$(dirname "$0")/../lib.sh"
 need_cluster
+# undo and recreate plans krt names itself go here, not into the source tree
+export KRT_UNDO_DIR="$tmp/undo-default"
+mkdir -p "$KRT_UNDO_DIR"
 produce="$build/tests/produce"
 
 A=$(topic_name rwA)
@@ -27,7 +30,12 @@ kcli kafka-delete-records --bootstrap-server "$B" --offset-json-file "$tmp/del.j
 
 # seed the group: A:0=5 A:1=2 A:2=4 B:0=3 (B:1 has no commit)
 printf '%s,0,5\n%s,1,2\n%s,2,4\n%s,0,3\n' "$A" "$A" "$A" "$Bt" >"$tmp/seed.csv"
-kcg_run --group "$G" --reset-offsets --from-file "$tmp/seed.csv" --execute >/dev/null || bail "seeding failed: $(grep ^Error "$tmp/kcg.out")"
+# (on a loaded machine kafka-consumer-groups can time out in FIND_COORDINATOR
+# and still exit 0: seed again until --describe shows the group)
+for _ in 1 2 3 4 5; do
+    kcg --group "$G" --reset-offsets --from-file "$tmp/seed.csv" --execute >/dev/null || bail "seeding failed: $(cat "$tmp/kcg.err")"
+    kcg --describe --group "$G" | grep -q -- "$A" && break
+done
 
 # committed offsets as kafka-consumer-groups --describe sees them: "topic partition offset"
 described() { kcg_run --describe --group "$G" | awk -v a="$A" -v b="$Bt" '($2 == a || $2 == b) && $4 != "-" { print $2, $3, $4 }' | sort; }
@@ -242,6 +250,78 @@ run krt rewind --group "$N" --topic "$A" --to-earliest --execute --allow-new-gro
 eq "a new group is seeded with --allow-new-group" "$rc" 0
 eq "the new group has offsets" "$(kcg_run --describe --group "$N" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)" "$(printf '0 0\n1 0\n2 3')"
 
+# --- --wait-empty: the plan, the undo file and the targets come from the state
+# after the wait. A real consumer (kcat, auto-commit every 100 ms) is in the
+# group when krt starts waiting; records produced while krt waits are consumed
+# and committed by it; it leaves; krt must shift from that fresh commit.
+W=$(topic_name rwW) GW="g-wait-$A"
+create_topic "$W" 1 3
+seq 1 20 | kcat -P -b "$B" -t "$W"
+kcat -b "$B" -G "$GW" -X client.id=krt-wait-consumer -X enable.auto.commit=true -X auto.commit.interval.ms=100 \
+    -X auto.offset.reset=earliest -q "$W" >/dev/null 2>&1 &
+wconsumer=$!
+committed_w() { # kafka-consumer-groups --describe, again when a slow machine makes it time out
+    local v
+    for _ in 1 2 3 4 5; do
+        v=$(kcg --describe --group "$GW" | awk -v t="$W" '$2 == t { print $4 }')
+        [[ -n $v ]] && break
+    done
+    echo "$v"
+}
+for _ in $(seq 1 120); do [[ $(committed_w) == 20 ]] && break; sleep 0.5; done
+eq "the consumer committed the 20 records" "$(committed_w)" 20
+krt rewind --group "$GW" --topic "$W" --shift-by -2 --execute --wait-empty 120 --undo-file "$tmp/undo-w.json" --json \
+    >"$tmp/out-w" 2>"$tmp/err-w" &
+krtpid=$!
+sleep 2
+seq 21 30 | kcat -P -b "$B" -t "$W"
+for _ in $(seq 1 120); do [[ $(committed_w) == 30 ]] && break; sleep 0.5; done
+fresh=$(committed_w)
+eq "the consumer committed 30 while krt waited" "$fresh" 30
+kill "$wconsumer"; wait "$wconsumer" 2>/dev/null
+wait "$krtpid"; rc=$?
+eq "--wait-empty with commits during the wait exits 0" "$rc" 0
+eq "the undo file holds the commit made during the wait" "$(jq -r '.groups[0].partitions[0].offset' "$tmp/undo-w.json")" "$fresh"
+eq "--shift-by -2 is computed from the fresh commit (kafka-consumer-groups)" "$(committed_w)" "$((fresh - 2))"
+
+# --- undo file names from any legal group name, always inside KRT_UNDO_DIR
+mkdir -p "$tmp/undo/in"
+for g in "team/app" "x/../../escaped" ".." "grüße-✓"; do
+    for _ in 1 2 3 4 5; do
+        kcg --group "$g" --topic "$A" --reset-offsets --to-offset 1 --execute >/dev/null 2>&1
+        kcg --describe --group "$g" | grep -q -- "$A" && break
+    done
+    rm -f "$tmp/undo/in"/*
+    KRT_UNDO_DIR="$tmp/undo/in" run krt rewind --group "$g" --topic "$A" --to-offset 2 --execute
+    eq "group '$g': --execute exits 0" "$rc" 0
+    f=$(find "$tmp/undo/in" -type f)
+    eq "group '$g': exactly one undo file, inside KRT_UNDO_DIR" "$(printf '%s' "$f" | grep -c .)" 1
+    eq "group '$g': it names the group" "$(jq -r '.groups[0].group' "$f" 2>/dev/null)" "$g"
+done
+eq "nothing was written outside KRT_UNDO_DIR" "$(find "$tmp" -name '*escaped*' | grep -vc "^$tmp/undo/in/")" 0
+
+# --- the undo file's directory is fsynced after the link (strace)
+kcg --group "$G" --topic "$A" --reset-offsets --to-offset 3 --execute >/dev/null 2>&1
+strace -f -qq -e trace=openat,fsync,link,linkat -o "$tmp/st" \
+    "$build/tools/krt-rewind" --group "$G" --topic "$A:0" --to-offset 4 --execute --undo-file "$tmp/undo/st.json" >/dev/null 2>&1
+eq "strace: the undo file is linked into place, then its directory is opened and fsynced" \
+    "$(awk -v d="$tmp/undo" '
+        /link/ && /st\.json"/ { r = 1 }
+        r && /openat/ && index($0, "\"" d "\"") && /O_DIRECTORY/ { split($0, a, "= "); fd = a[2] + 0; o = 1 }
+        o && /fsync\(/ { if ($0 ~ "fsync\\(" fd "\\)") s = 1 }
+        END { print (r && o && s) ? "yes" : "no" }' "$tmp/st")" yes
+
+# --- typed plan files
+printf '\0%s,0,3\n' "$A" >"$tmp/nul.csv"
+bad "CSV with a NUL byte" "nul.csv: " --group "$G" --from-file "$tmp/nul.csv" --execute
+contains "CSV with a NUL byte: says NUL, not 'no offsets'" "$err" "NUL"
+printf '{"krt_plan":"rewind","groups":[{"group":"%s","partitions":[{"topic":"%s","partition":4294967296,"offset":1}]}]}\n' "$G" "$A" >"$tmp/big.json"
+bad "JSON plan with partition 4294967296" "big.json: /groups/0/partitions/0/partition:" --from-file "$tmp/big.json" --execute
+printf '{"krt_plan":"rewind","groups":[{"group":"%s","partitions":[{"topic":"%s","partition":0,"ofset":1}]}]}\n' "$G" "$A" >"$tmp/key.json"
+bad "JSON plan with a misspelled key" "key.json: /groups/0/partitions/0/ofset:" --from-file "$tmp/key.json" --execute
+KRT_BOOTSTRAP_SERVERS=127.0.0.1:1 run krt rewind --group "$G" --from-file "$tmp/no-such.csv" --execute --timeout 3s
+eq "a mistyped --from-file path is bad input (2)" "$rc" 2
+kcli kafka-topics --bootstrap-server "$B" --delete --topic "$W" >/dev/null 2>&1
 kcli kafka-topics --bootstrap-server "$B" --delete --topic "$A" >/dev/null 2>&1
 kcli kafka-topics --bootstrap-server "$B" --delete --topic "$Bt" >/dev/null 2>&1
 kcli kafka-topics --bootstrap-server "$B" --delete --topic "$R" >/dev/null 2>&1

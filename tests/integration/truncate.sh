@@ -5,6 +5,9 @@
 # and groups.
 . "$(dirname "$0")/../lib.sh"
 need_cluster
+# undo and recreate plans krt names itself go here, not into the source tree
+export KRT_UNDO_DIR="$tmp/undo-default"
+mkdir -p "$KRT_UNDO_DIR"
 produce="$build/tests/produce"
 x=$$-$RANDOM
 T=krt-test-tr-$x TW=krt-test-trtwin-$x
@@ -15,6 +18,17 @@ for t in "$T" "$TW"; do
     for p in 0 1 2; do for i in $(seq 0 9); do printf '%d\t%d\tk%d\tv%d\n' $p $((base + i * 60000)) $i $i; done; done \
         | "$produce" "$B" "$t" || bail "produce failed"
 done
+# seed_group GROUP TOPIC RESET-SPEC...: commit offsets with kafka-consumer-groups;
+# on a loaded machine its FIND_COORDINATOR call can time out while it still
+# exits 0, so try again until --describe shows the group's commit.
+seed_group() {
+    local g=$1 t=$2; shift 2
+    for _ in 1 2 3 4 5; do
+        kcli kafka-consumer-groups --bootstrap-server "$B" --group "$g" --topic "$t" --reset-offsets "$@" --execute >/dev/null 2>&1
+        kcli kafka-consumer-groups --bootstrap-server "$B" --describe --group "$g" 2>/dev/null | grep -q -- "$t" && return 0
+    done
+    bail "cannot seed group $g"
+}
 remaining() { kcat -b "$B" -C -t "$1" -p "$2" -o beginning -e -q -f '%o:%k:%s\n' 2>/dev/null | paste -sd' ' -; }
 kdr() { # kafka-delete-records on the twin: kdr PARTITION OFFSET
     printf '{"partitions":[{"topic":"%s","partition":%d,"offset":%d}],"version":1}\n' "$TW" "$1" "$2" >"$tmp/del.json"
@@ -129,8 +143,8 @@ eq "a missing protect file is an error (2), not an empty list" "$rc" 2
 R=krt-test-trg-$x G=g-tr-$x GA=g-tr-active-$x
 create_topic "$R" 2 3
 seq 1 20 | kcat -P -b "$B" -t "$R"
-kcg_run --group "$G" --topic "$R" --reset-offsets --to-earliest --execute >/dev/null || bail "cannot seed $G"
-kcg_run --group "$GA" --topic "$R" --reset-offsets --to-earliest --execute >/dev/null || bail "cannot seed $GA"
+seed_group "$G" "$R" --to-earliest
+seed_group "$GA" "$R" --to-earliest
 quiet_consumer "$GA" krt-truncate-consumer "$R"
 consumer=$!
 for _ in $(seq 1 60); do
@@ -165,7 +179,106 @@ eq "no topic exits 2" "$rc" 2
 run krt truncate --plan "$tmp/nope.json" --execute
 eq "a missing plan exits 2" "$rc" 2
 
-for t in "$T" "$TW" "$C" "$D" "$E" "$P" "$R"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done
+# --- a recreate that fails after its delete: the plan with every config is on
+# disk (file and directory synced) before the delete, the failure names it and
+# the one command that finishes the job, and every partition's outcome is
+# printed. The create is made to fail with the test hook KRT_TEST_FAIL_CREATE=TOPIC:
+# krt sends the DeleteTopics for real, then reports the CreateTopics of that
+# topic as failed without sending it (as a broker refusal or a Ctrl-C there would).
+C2=krt-test-rc2-$x C3=krt-test-rc3-$x
+create_topic "$C2" 2 2 --config cleanup.policy=compact --config min.cleanable.dirty.ratio=0.2
+create_topic "$C3" 1 3 --config cleanup.policy=compact --config max.message.bytes=300000 --config segment.ms=700000
+for t in "$C2" "$C3"; do printf 'k1:v1\nk2:v2\n' | kcat -P -b "$B" -t "$t" -K:; done
+cfgs_of() { kcli kafka-configs --bootstrap-server "$B" --describe --entity-type topics --entity-name "$1" 2>/dev/null \
+    | awk '/^  [a-z.]+=/ { print $1 }' | sort; }
+c2_cfg=$(cfgs_of "$C2") c3_cfg=$(cfgs_of "$C3")
+mkdir -p "$tmp/plans"
+KRT_UNDO_DIR="$tmp/plans" KRT_TEST_FAIL_CREATE="$C3" run krt truncate --topic "$C2" --topic "$C3" --recreate --execute --yes
+eq "a recreate failing part-way exits 5 (partial)" "$rc" 5
+rplan=$(grep -l "\"$C3\"" "$tmp/plans"/*.json 2>/dev/null | head -1)
+check "the plan of the failed topic is on disk" test -s "$rplan"
+contains "the error names the plan file" "$err" "'$rplan'"
+contains "the error names the one command that finishes the job" "$err" "krt-truncate --plan '$rplan' --execute"
+eq "the plan holds every config kafka-configs listed" \
+    "$(jq -r --arg t "$C3" '.topics[] | select(.topic == $t) | .configs | to_entries[] | "\(.key)=\(.value)"' "$rplan" | sort)" "$c3_cfg"
+eq "the failed topic is really gone (kafka-topics)" "$(kcli kafka-topics --bootstrap-server "$B" --list 2>/dev/null | grep -cx "$C3")" 0
+eq "the other topic was recreated with its configs" "$(cfgs_of "$C2")" "$c2_cfg"
+contains "the report prints the recreated topic's partitions" "$out" "$C2"
+contains "the report prints the failed topic's partition" "$out" "$C3"
+run krt truncate --plan "$rplan" --execute --yes
+eq "the named command finishes the job (exit 0)" "$rc" 0
+eq "the topic is back with every config (kafka-configs)" "$(cfgs_of "$C3")" "$c3_cfg"
+eq "the topic is back with its partitions and RF (kafka-topics)" \
+    "$(kcli kafka-topics --bootstrap-server "$B" --describe --topic "$C3" 2>/dev/null | awk '/PartitionCount/ { print $6, $8 }')" "1 3"
+
+# --- the group reset after the confirmation is computed from fresh state:
+# a commit made between the plan and the delete is what the undo file holds.
+# The test hook KRT_TEST_PAUSE_FILE=F makes krt, right after the prompt (where
+# an operator types the topic name), create F.waiting and wait until F exists;
+# kafka-consumer-groups commits during that pause.
+R2=krt-test-trg2-$x G2=g-tr2-$x
+create_topic "$R2" 1 3
+seq 1 20 | kcat -P -b "$B" -t "$R2"
+seed_group "$G2" "$R2" --to-offset 5
+committed_g2() { # kafka-consumer-groups --describe, again when a slow machine makes it time out
+    local v
+    for _ in 1 2 3 4 5; do
+        v=$(kcli kafka-consumer-groups --bootstrap-server "$B" --describe --group "$G2" 2>/dev/null | awk -v t="$R2" '$2 == t { print $4 }')
+        [[ -n $v ]] && break
+    done
+    echo "$v"
+}
+KRT_TEST_PAUSE_FILE="$tmp/pause" krt truncate --topic "$R2" --before-offset 10 --reset-group "$G2" --execute --yes \
+    --undo-file "$tmp/undo-g2.json" --json >"$tmp/out-g2" 2>"$tmp/err-g2" &
+trpid=$!
+for _ in $(seq 1 120); do [[ -e $tmp/pause.waiting ]] && break; sleep 0.5; done
+for _ in 1 2 3 4 5; do
+    kcli kafka-consumer-groups --bootstrap-server "$B" --group "$G2" --topic "$R2" --reset-offsets --to-offset 15 --execute >/dev/null 2>&1
+    [[ $(committed_g2) == 15 ]] && break
+done
+touch "$tmp/pause"
+wait "$trpid"; rc=$?
+eq "truncate with a commit during the pause exits 0" "$rc" 0
+eq "the undo file holds the commit made during the pause" "$(jq -r '.groups[0].partitions[0].offset' "$tmp/undo-g2.json")" 15
+eq "the group keeps its fresh position past the new log start (kafka-consumer-groups)" "$(committed_g2)" 15
+
+# --- plan files are typed: nothing is guessed, nothing reaches the cluster
+V=krt-test-trv-$x
+create_topic "$V" 1 3
+seq 1 10 | kcat -P -b "$B" -t "$V"
+run krt truncate --topic "$V" --before-offset 3 --plan-out "$tmp/v.json"
+badplan() { # badplan DESC JQ-FILTER NEEDLE
+    jq "$2" "$tmp/v.json" >"$tmp/vbad.json"
+    run krt truncate --plan "$tmp/vbad.json" --execute --yes
+    eq "$1: exit 2" "$rc" 2
+    contains "$1: names the file and the JSON path" "$err" "$3"
+}
+badplan "an unknown mode" '.mode = "everything"' "vbad.json: /mode:"
+badplan "a string partition" '.topics[0].partitions[0].partition = "0"' "vbad.json: /topics/0/partitions/0/partition:"
+badplan "a partition above INT32_MAX" '.topics[0].partitions[0].partition = 4294967296' "vbad.json: /topics/0/partitions/0/partition:"
+badplan "a negative log start" '.topics[0].partitions[0].new_log_start_offset = -1' "vbad.json: /topics/0/partitions/0/new_log_start_offset:"
+badplan "an unknown key" '.topics[0].partitons = []' "vbad.json: /topics/0/partitons:"
+badplan "an unknown method" '.topics[0].method = "drop"' "vbad.json: /topics/0/method:"
+eq "no bad plan deleted a record (kcat -Q)" "$(kcat_offset "$V" 0 -2)" 0
+printf '\0' >>"$tmp/v.json"
+run krt truncate --plan "$tmp/v.json" --execute --yes
+eq "a plan with a NUL byte: exit 2" "$rc" 2
+contains "a plan with a NUL byte: says so" "$err" "NUL"
+KRT_BOOTSTRAP_SERVERS=127.0.0.1:1 run krt truncate --plan "$tmp/no-such-plan.json" --execute --timeout 3s
+eq "a mistyped --plan path is bad input (2), not an unreachable cluster" "$rc" 2
+contains "a mistyped --plan path names the file" "$err" "no-such-plan.json"
+
+# --- the plan file is synced with its directory after the rename (strace)
+strace -f -qq -e trace=openat,fsync,rename,renameat,renameat2 -o "$tmp/st" \
+    "$build/tools/krt-truncate" --topic "$V" --plan-out "$tmp/plans/st.json" >/dev/null 2>&1
+eq "strace: the plan is renamed into place, then its directory is opened and fsynced" \
+    "$(awk -v d="$tmp/plans" '
+        /rename/ && /st\.json/ { r = 1 }
+        r && /openat/ && index($0, "\"" d "\"") && /O_DIRECTORY/ { split($0, a, "= "); fd = a[2] + 0; o = 1 }
+        o && /fsync\(/ { if ($0 ~ "fsync\\(" fd "\\)") s = 1 }
+        END { print (r && o && s) ? "yes" : "no" }' "$tmp/st")" yes
+
+for t in "$T" "$TW" "$C" "$D" "$E" "$P" "$R" "$C2" "$C3" "$R2" "$V"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done
 # --- a time before the epoch (issue 10, defect 8): Kafka reads -1 as "latest",
 # so this once planned to delete every record. Bad input, refused before any
 # network call, nothing deleted.
