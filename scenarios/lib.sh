@@ -95,6 +95,8 @@ load_stop() { # stop the producer now (SIGTERM to the JVM: it flushes and prints
 load_finish() { # wait for the producer to finish; its exit code does not matter (errors are counted)
     wait "$LOAD_PID" 2>/dev/null || true
     say "   producer: $(acked_count "$1") acknowledged, $(grep -c '"producer_send_error"' "$1" || true) send errors"
+    grep '"producer_send_error"' "$1" | jq -r '"\(.exception): \(.message)"' 2>/dev/null \
+        | cut -c1-160 | sort | uniq -c | sort -rn | head -3 | sed 's/^/     /' >&2 || true
 }
 
 # read_back TOPIC OUT: every record of TOPIC, read by kafka-verifiable-consumer

@@ -12,9 +12,12 @@ FIELD is the field the change is about ('a/b' for a rename, '-' when not about a
 field), so the test can check that krt's reasons name it. The verdicts come
 from the registry only; nothing here decides compatibility.
 """
+import http.client
 import json
 import os
 import sys
+import time
+import urllib.error
 import urllib.request
 
 CT = "application/vnd.schemaregistry.v1+json"
@@ -131,9 +134,17 @@ def pairs():
 
 def call(method, url, body=None):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": CT})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read() or b"null")
+    for attempt in range(6):
+        req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": CT})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return json.loads(r.read() or b"null")
+        except (ConnectionError, http.client.RemoteDisconnected, urllib.error.URLError) as e:
+            # a registry that just became ready on a loaded machine may drop
+            # a connection; an HTTP error status is an answer, not retried
+            if isinstance(e, urllib.error.HTTPError) or attempt == 5:
+                raise
+            time.sleep(1 + attempt)
 
 
 def main():
