@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct krt_resend rs;
     struct krt_error err;
     memset(&rs, 0, sizeof(rs));
-    (void)krt_resend_request_read(path, &rs.req, &err);
+    (void)krt_resend_request_read(path, NULL, &rs.req, &err);
     krt_resend_free(&rs);
     return 0;
 }
