@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "json_out.h"
@@ -114,11 +115,18 @@ int krt_common_after(struct krt_common *c, const char *usage, int argc, char **a
 
 int krt_unknown_option(char **argv, struct krt_error *err)
 {
-    /* "--name=value": the value may be a secret typed into a mistyped option */
-    const char *a = argv[optind - 1];
-    size_t n = strlen(a);
-    if (!strncmp(a, "--", 2) && strchr(a, '='))
-        n = (size_t)(strchr(a, '=') - a);
+    /* Never echo an argument that may be a value: in a cluster of short
+     * options ("-X sasl.password=... -Zq") getopt has not moved optind past
+     * the cluster yet, so argv[optind - 1] is the argument before it. A short
+     * option is named by its letter; a long one by its name, without any
+     * "=value" (the value may be a secret typed into a mistyped option). */
+    const char *a = optind > 0 ? argv[optind - 1] : "";
+    if (optopt > 0 && optopt < 128 && isgraph(optopt))
+        return krt_error_set(err, KRT_ERR_USAGE, "unknown option or missing value: '-%c'",
+                             optopt);
+    if (strncmp(a, "--", 2))
+        return krt_error_set(err, KRT_ERR_USAGE, "unknown option or missing value");
+    size_t n = strchr(a, '=') ? (size_t)(strchr(a, '=') - a) : strlen(a);
     return krt_error_set(err, KRT_ERR_USAGE, "unknown option or missing value: '%.*s'",
                          (int)(n > 200 ? 200 : n), a);
 }

@@ -419,8 +419,22 @@ int krt_resend_request_check(struct krt_resend_request *r, struct krt_error *err
     if (r->from.has_time && r->to.has_time && r->to.time_ms < r->from.time_ms)
         return krt_error_set(err, KRT_ERR_INPUT, "'to' (%s) is before 'from' (%s)", r->to.text,
                              r->from.text);
+    /* the instance goes into transactional.id and group.instance.id
+     * (krt-resend.ID.INSTANCE, at most 11 + 200 + 1 + 100 characters) */
+    if (r->instance && (!valid_id(r->instance) || strlen(r->instance) > 100))
+        return krt_error_set(err, KRT_ERR_INPUT,
+                             "the instance name may only hold letters, digits, '.', '_', '-' "
+                             "(at most 100)");
     if (!(r->max_rate >= 0) || !(r->max_bytes_rate >= 0))
         return krt_error_set(err, KRT_ERR_INPUT, "rates must be >= 0");
+    /* a slower throttle would wait more than a minute for one record (1 MB
+     * at the bytes rate): the consumer, not polled while it waits, would be
+     * thrown out of the group after max.poll.interval.ms */
+    if ((r->max_rate > 0 && r->max_rate < KRT_RESEND_MIN_RATE) ||
+        (r->max_bytes_rate > 0 && r->max_bytes_rate < KRT_RESEND_MIN_BYTES_RATE))
+        return krt_error_set(err, KRT_ERR_INPUT,
+                             "a rate limit must be at least %g records/s and %d bytes/s",
+                             KRT_RESEND_MIN_RATE, KRT_RESEND_MIN_BYTES_RATE);
     if (r->keys_file && !r->keys && load_keys(r, err))
         return -1;
 

@@ -56,6 +56,10 @@ int64_t krt_resend_bound_offset(const struct krt_resend_bound *b, int32_t p);
 int krt_resend_partitions_parse(const char *s, struct krt_resend_request *r,
                                 struct krt_error *err);
 
+/** @brief The lowest throttles: one record at most a minute apart. */
+#define KRT_RESEND_MIN_RATE 0.02
+#define KRT_RESEND_MIN_BYTES_RATE 16384
+
 /** @brief Parse a rate (records or bytes per second): a finite number > 0. */
 int krt_resend_rate_parse(const char *s, double *v, struct krt_error *err);
 

@@ -92,6 +92,15 @@ for exe in "$build"/tools/krt-*; do
     done
     run "$exe" --sasl-password=hunter2
     lacks "$name --mistyped-option=SECRET: not echoed" "$err" hunter2
+    # an unknown letter inside a cluster of short options: getopt has not
+    # moved past the cluster yet, so the argument before it is no name to echo
+    run "$exe" -X sasl.password=hunter2 -Zq --json
+    eq "$name -X SECRET -Zq: exit 2" "$rc" 2
+    lacks "$name -X SECRET -Zq: not on stderr" "$err" hunter2
+    lacks "$name -X SECRET -Zq: not on stdout" "$out" hunter2
+    contains "$name -X SECRET -Zq: names the unknown letter" "$err" "'-Z'"
 done
-eq "the five tools were checked" "$tools" 5
+want_tools=$(grep -c "^  '[a-z]*',$" "$src/tools/meson.build")
+((want_tools >= 7)) || not_ok "tools/meson.build lists the tools" "found $want_tools"
+eq "every tool in tools/meson.build was checked" "$tools" "$want_tools"
 done_testing

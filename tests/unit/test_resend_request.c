@@ -166,6 +166,40 @@ START_TEST(flags_win_and_fingerprint_is_stable)
 }
 END_TEST
 
+START_TEST(instance_names_and_rate_floors_are_checked)
+{
+    const char *bad[] = {
+        "{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"instance\": \"a b/../x\"}",
+        "{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"max_rate\": 1e-300}",
+        "{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"max_bytes_rate\": 100}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        struct krt_resend_request r = {0};
+        struct krt_error e;
+        ck_assert_int_eq(read_req(bad[i], &r, &e), 0);
+        ck_assert_msg(krt_resend_request_check(&r, &e) == -1, "accepted %s", bad[i]);
+        ck_assert_int_eq(e.code, KRT_ERR_INPUT);
+        krt_resend_request_free(&r);
+    }
+    struct krt_resend_request r = {0};
+    struct krt_error e;
+    char longname[160];
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    r.id = strdup("i");
+    r.team = strdup("t");
+    r.source = strdup("s");
+    r.instance = strdup(longname); /* two long names with one prefix would share an id */
+    ck_assert_int_eq(krt_resend_request_check(&r, &e), -1);
+    free(r.instance);
+    r.instance = strdup("worker-1");
+    r.max_rate = 0.5;
+    ck_assert_msg(krt_resend_request_check(&r, &e) == 0, "%s", e.msg);
+    krt_resend_request_free(&r);
+}
+END_TEST
+
 KRT_SUITE("resend_request", bound_offsets_sparse_and_sorted, flags_partitions_and_rates,
           file_refuses_what_it_used_to_coerce, file_reads_400_partitions_whole,
-          file_times_use_the_timezone, flags_win_and_fingerprint_is_stable)
+          file_times_use_the_timezone, flags_win_and_fingerprint_is_stable,
+          instance_names_and_rate_floors_are_checked)
