@@ -305,6 +305,7 @@ void krt_avro_decoder_free(struct krt_avro_decoder *d)
 struct rd {
     const unsigned char *p, *start, *end;
     struct krt_error *err;
+    int64_t items; /* array and map items read so far in this value */
 };
 
 static int truncated(struct rd *b)
@@ -340,6 +341,34 @@ static int read_len(struct rd *b, size_t *n)
     if ((uint64_t)v > (uint64_t)(b->end - b->p))
         return truncated(b);
     *n = (size_t)v;
+    return 0;
+}
+
+/* An item may take no byte at all (null, an empty record), so a block count
+ * is bounded by what the value can hold: the bytes left plus a fixed number
+ * of empty items for the whole value. A tiny hostile value then cannot spin
+ * through 2^62 items or fill memory. */
+#define MAX_EMPTY_ITEMS 1000000
+
+static int block_count(struct rd *b, int64_t *l)
+{
+    size_t n;
+    if (read_long(b, l))
+        return -1;
+    if (*l == INT64_MIN)
+        return krt_error_set(b->err, KRT_ERR_INPUT, "bad block count at byte %zu of the value",
+                             (size_t)(b->p - b->start));
+    if (*l < 0) {
+        *l = -*l;
+        if (read_len(b, &n)) /* block size in bytes */
+            return -1;
+    }
+    int64_t limit = (int64_t)(b->end - b->start) + MAX_EMPTY_ITEMS;
+    if (*l > limit - b->items)
+        return krt_error_set(b->err, KRT_ERR_INPUT,
+                             "a block of %lld items at byte %zu is more than the value can hold",
+                             (long long)*l, (size_t)(b->p - b->start));
+    b->items += *l;
     return 0;
 }
 
@@ -485,15 +514,10 @@ static int skip(struct rd *b, const struct krt_avro_node *w, int depth)
     case KRT_AVRO_ARRAY:
     case KRT_AVRO_MAP:
         for (;;) {
-            if (read_long(b, &l))
+            if (block_count(b, &l))
                 return -1;
             if (l == 0)
                 return 0;
-            if (l < 0) {
-                l = -l;
-                if (read_len(b, &n)) /* block size in bytes */
-                    return -1;
-            }
             for (int64_t i = 0; i < l; i++) {
                 if (w->type == KRT_AVRO_MAP && (read_len(b, &n) || (b->p += n, 0)))
                     return -1;
@@ -549,15 +573,10 @@ static int decode_blocks(struct rd *b, const struct krt_avro_res *x, json_t **ou
     int64_t l;
     size_t n;
     for (;;) {
-        if (read_long(b, &l))
+        if (block_count(b, &l))
             goto bad;
         if (l == 0)
             break;
-        if (l < 0) {
-            l = -l;
-            if (read_len(b, &n))
-                goto bad;
-        }
         for (int64_t i = 0; i < l; i++) {
             char keybuf[256];
             char *key = NULL;
@@ -574,10 +593,12 @@ static int decode_blocks(struct rd *b, const struct krt_avro_res *x, json_t **ou
             json_t *v = NULL;
             int rc = decode(b, x->inner, c ? &v : NULL, depth + 1);
             if (!rc && c) {
-                if (is_map)
-                    json_object_set_new(c, key, v);
-                else
-                    json_array_append_new(c, v);
+                /* a key that is not UTF-8 (or holds a NUL) would be dropped
+                 * or cut short by jansson: a decode error, never a lost entry */
+                if (is_map ? json_object_setn_new(c, key, n, v) : json_array_append_new(c, v))
+                    rc = krt_error_set(b->err, KRT_ERR_INPUT,
+                                       "map key at byte %zu is not UTF-8 text",
+                                       (size_t)(b->p - b->start));
             }
             if (key && key != keybuf)
                 free(key);

@@ -103,20 +103,28 @@ static int process(struct run *r, const rd_kafka_message_t *m)
     int id = KRT_SCHEMA_ID_RAW;
     char why[400];
     if (!r->req->writer) {
-        if (len < 5 || p[0] != 0) {
+        /* a registry id is a positive 32-bit int: a larger one is no id (and
+         * must not alias the sentinel ids below 0) */
+        uint32_t uid = len < 5 ? 0
+                               : (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+                                     (uint32_t)p[3] << 8 | p[4];
+        if (len < 5 || p[0] != 0 || uid > INT32_MAX) {
             struct krt_schema_writer *bad = writer_for(r, KRT_SCHEMA_ID_BAD_WIRE);
             if (!bad)
                 return krt_error_set(r->err, KRT_ERR_INTERNAL, "out of memory");
             if (len < 5)
                 snprintf(why, sizeof(why), "a value of %zu byte(s) is too short for the "
                                            "Confluent wire format", len);
-            else
+            else if (p[0] != 0)
                 snprintf(why, sizeof(why), "magic byte %u, not 0: not the Confluent wire format",
                          p[0]);
+            else
+                snprintf(why, sizeof(why), "schema id %u is out of range (ids are 0 to %d)", uid,
+                         INT32_MAX);
             record_failure(r, bad, m->partition, m->offset, why);
             return 0;
         }
-        id = (int)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4]);
+        id = (int)uid;
         p += 5;
         len -= 5;
     }

@@ -216,7 +216,7 @@ static int cmd_check_topic(struct krt_common *c, const struct args *a)
         req.sample = v;
     }
     if (a->max_failures) {
-        if (krt_parse_int64(a->max_failures, &v) || v > 100000) {
+        if (krt_parse_int64(a->max_failures, &v) || v < 0 || v > 100000) {
             krt_error_set(&err, KRT_ERR_USAGE, "--max-failures needs a number (0-100000)");
             goto usage;
         }

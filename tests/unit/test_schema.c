@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avro_decode.h"
 #include "avro_schema.h"
 #include "schema_compat.h"
 
@@ -228,7 +229,34 @@ START_TEST(bad_schemas_are_named)
 }
 END_TEST
 
+/* hostile values: a huge count of empty items, and a map key that is not text */
+START_TEST(hostile_values_fail_fast)
+{
+    struct krt_avro_schema w1, w2;
+    struct krt_avro_decoder d;
+    struct krt_error err;
+    size_t used;
+    json_t *out = NULL;
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"a\",\"type\":{\"type\":\"array\",\"items\":\"null\"}}"), "w1", &w1, &err), 0);
+    ck_assert_msg(krt_avro_decoder_new(&d, &w1, &w1, &err) == 0, "%s", err.msg);
+    const unsigned char many[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0x00};
+    ck_assert_int_eq(krt_avro_decode(&d, many, sizeof(many), &used, NULL, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "more than the value can hold"));
+    const unsigned char minimum[] = {0x01};
+    ck_assert_int_eq(krt_avro_decode(&d, minimum, sizeof(minimum), &used, NULL, &err), -1);
+    krt_avro_decoder_free(&d);
+    krt_avro_schema_free(&w1);
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":\"int\"}}"), "w2", &w2, &err), 0);
+    ck_assert_msg(krt_avro_decoder_new(&d, &w2, &w2, &err) == 0, "%s", err.msg);
+    const unsigned char badkey[] = {0x04, 0x02, 0xff, 0x02, 0x02, 0x61, 0x04, 0x00};
+    ck_assert_int_eq(krt_avro_decode(&d, badkey, sizeof(badkey), &used, &out, &err), -1);
+    ck_assert_ptr_null(out);
+    krt_avro_decoder_free(&d);
+    krt_avro_schema_free(&w2);
+}
+END_TEST
+
 KRT_SUITE("schema", added_field_needs_default_backward, removed_field_without_old_default_forward,
           promotions_one_way, enum_symbol_removed_needs_enum_default,
           union_branch_missing_and_widening, names_aliases_namespaces_fixed, nested_and_recursive,
-          transitive_checks_every_old, bad_schemas_are_named)
+          transitive_checks_every_old, bad_schemas_are_named, hostile_values_fail_fast)
