@@ -30,11 +30,18 @@ import time
 
 
 def parse_end(spec):
+    """"P=OFF,P=OFF" -> {P: OFF}; exits when the spec is empty or a partition
+    has no end offset (kcat got no metadata: nothing to read back against)."""
     end = {}
     for item in spec.split(","):
         if item:
-            p, o = item.split("=")
+            p, _, o = item.partition("=")
+            if not p.strip().isdigit() or not o.strip().lstrip("-").isdigit():
+                sys.exit("account.py consume: no end offset for partition %r in --end %r (no metadata?)"
+                         % (p, spec))
             end[int(p)] = int(o)
+    if not end:
+        sys.exit("account.py consume: empty --end spec (no metadata for the topic?)")
     return end
 
 
@@ -98,6 +105,9 @@ def consume(argv):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    if ok and seen == 0 and any(o > 0 for o in end.values()):
+        print("account.py: consumer read 0 records but end offsets are %s" % end, file=sys.stderr)
+        sys.exit(1)
     if not ok:
         print("account.py: consumer did not reach the end of partitions %s within %ss (%d records read)"
               % (sorted(todo), timeout, seen), file=sys.stderr)

@@ -76,6 +76,7 @@ drill_network_partition() {
     account "$work/np1.acked" "$work/np1.read"
     local acked1=$acked lost1=$lost ranges1=$lost_ranges
     ((lost1 > 0)) || { ok1=0; why1+=("no acknowledged record lost: the cut did not reproduce the acks=1 loss"); }
+    ((survived > 0)) || { ok1=0; why1+=("no acknowledged record read back: the loss is not shown"); }
     read_back "$ta" "$work/npa.read" || { ok2=0; why2+=("read-back did not reach the end"); }
     account "$work/npa.acked" "$work/npa.read"
     ((lost == 0)) || { ok2=0; why2+=("$lost acknowledged records lost: $lost_ranges"); }
