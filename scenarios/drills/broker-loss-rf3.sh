@@ -24,7 +24,8 @@ drill_broker_loss_rf3() {
         "$build/tools/krt-audit" --topic "$t" >/dev/null 2>&1 || { det=1; break; }
         sleep 0.5
     done
-    ((det)) && say "   detected $(secs_since "$t0")s after the kill"
+    if ((det)); then say "   detected $(secs_since "$t0")s after the kill"
+    else ok=0; why+=("krt-audit did not report the loss within 60s of the kill"); fi
     rb "$(krt_path audit)" --topic "$t"
     if ((rb_rc == 1)) && grep -qE 'under-replicated|at-min-isr' <<<"$rb_out"; then
         say "   krt-audit: degraded, as expected (exit 1)"

@@ -77,8 +77,9 @@ drill_resend_for_a_team() {
     awk 'NR == FNR { from[$1] = $2; next } $2 >= from[$1]' "$work/rs.from" <(
         for p in 0 1 2; do kcat -b "$B" -C -t "$src" -p "$p" -o beginning -e -q -f '%p %o %s\n'; done) \
         | sort >"$work/rs.expected"
-    local dup; dup=$(jq -r .processed_twice <<<"$tj")
-    ((dup == 0)) || { ok=0; why+=("$dup events processed twice"); }
+    # rs.resend.processed has a line per event applied: an event applied twice,
+    # or missed, makes it differ from rs.expected (account.py team says why
+    # there is no separate "processed twice" count).
     if ! diff -q <(sort "$work/rs.resend.processed") "$work/rs.expected" >/dev/null; then
         ok=0; why+=("processed events differ from the source ($(comm -3 <(sort "$work/rs.resend.processed") "$work/rs.expected" | wc -l) lines)")
     fi

@@ -33,13 +33,17 @@ drill_reset() {
     rb "$(krt_path offsets)" --topic "$t" --group "$g"
 
     step "independent check: kcat -Q and kafka-consumer-groups --describe"
-    local start spec oe
+    local start spec oe checked=0
+    [[ -n $old_end ]] || { ok=0; why+=("no old end offsets (no metadata before the reset)"); }
     for spec in ${old_end//,/ }; do
         p=${spec%=*}; oe=${spec#*=}
+        [[ $oe =~ ^[0-9]+$ ]] || { ok=0; why+=("p$p: no old end offset"); continue; }
+        ((oe > 0)) && checked=$((checked + 1))
         start=$(kcat -b "$B" -Q -t "$t:$p:-2" 2>/dev/null | awk '{ print $NF }')
         say "   partition $p: log start $start, old end $oe"
         [[ $start == "$oe" ]] || { ok=0; why+=("p$p log start $start != old end $oe"); }
     done
+    ((checked > 0)) || { ok=0; why+=("no partition had records before the reset: nothing was checked"); }
     rb kcli kafka-consumer-groups --bootstrap-server "$B" --describe --group "$g" --timeout 30000
     local bad
     bad=$(awk -v t="$t" -v ends="$old_end" 'BEGIN { n = split(ends, a, ","); for (i = 1; i <= n; i++) { split(a[i], kv, "="); e[kv[1]] = kv[2] } }

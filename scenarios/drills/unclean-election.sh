@@ -43,6 +43,7 @@ drill_unclean_election() {
     if [[ $l != 2 ]]; then
         say "   the controller did not elect broker 2 by itself: an unclean election by hand"
         rb kcli kafka-leader-election --bootstrap-server "$B" --election-type unclean --topic "$t" --partition 0
+        ((rb_rc == 0)) || { ok=0; why+=("kafka-leader-election --election-type unclean: exit $rb_rc"); }
         wait_leaders "$t" 1 60
     fi
     serve=$(secs_since "$t0")
