@@ -210,9 +210,18 @@ static json_t *props_json(const struct krt_props *p)
     return o;
 }
 
-static int64_t removed(const struct krt_trunc_topic *t, const struct krt_trunc_part *p)
+static int64_t planned_removal(const struct krt_trunc_topic *t, const struct krt_trunc_part *p)
 {
     return t->recreate ? p->high - p->log_start : p->new_log_start - p->log_start;
+}
+
+/* Once executed, only a partition whose outcome is known and good counts. */
+static int64_t removed(const struct krt_trunc_plan *pl, const struct krt_trunc_topic *t,
+                       const struct krt_trunc_part *p)
+{
+    if (pl->executed && (p->err || p->result < 0))
+        return 0;
+    return planned_removal(t, p);
 }
 
 json_t *krt_trunc_plan_json(const struct krt_trunc_plan *p)
@@ -246,7 +255,7 @@ json_t *krt_trunc_plan_json(const struct krt_trunc_plan *p)
             json_object_set_new(jp, "log_start_offset", json_integer(x->log_start));
             json_object_set_new(jp, "high_watermark", json_integer(x->high));
             json_object_set_new(jp, "new_log_start_offset", json_integer(x->new_log_start));
-            json_object_set_new(jp, "records_removed", json_integer(removed(t, x)));
+            json_object_set_new(jp, "records_removed", json_integer(removed(p, t, x)));
             json_object_set_new(jp, "clamped", json_boolean(x->clamped));
             if (p->executed) {
                 json_object_set_new(jp, "log_start_after", krt_json_offset(x->result));
@@ -254,7 +263,7 @@ json_t *krt_trunc_plan_json(const struct krt_trunc_plan *p)
                                                         : json_null());
             }
             json_array_append_new(parts, jp);
-            total += removed(t, x);
+            total += removed(p, t, x);
         }
         json_object_set_new(o, "partitions", parts);
         json_array_append_new(topics, o);
@@ -591,6 +600,10 @@ int krt_trunc_execute(struct krt_conn *conn, struct krt_trunc_plan *p, struct kr
     }
     p->executed = true;
     krt_tplist_sort(&del);
+    /* unknown until the broker answers for the partition: a request that fails as a
+     * whole (unreachable, timeout, Ctrl-C) leaves every entry unknown, not done */
+    for (size_t i = 0; i < del.n; i++)
+        del.v[i].err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
     int rc = krt_admin_delete_records(conn, &del, err);
     bool changed = false;
     for (int i = 0; i < p->ntopics; i++) {
@@ -599,6 +612,8 @@ int krt_trunc_execute(struct krt_conn *conn, struct krt_trunc_plan *p, struct kr
             struct krt_trunc_part *x = &t->parts[k];
             const struct krt_tp *tp = krt_tplist_find(&del, t->name, x->partition);
             x->err = tp ? tp->err : 0;
+            if (rc && x->err == RD_KAFKA_RESP_ERR__IN_PROGRESS && err->kafka_err)
+                x->err = err->kafka_err; /* the request's own error */
             x->result = tp ? (tp->err ? -1 : tp->offset) : x->log_start;
             changed |= tp && !tp->err;
         }
@@ -634,7 +649,7 @@ void krt_trunc_plan_print(const struct krt_trunc_plan *p, FILE *f)
             krt_table_offset(lo, sizeof(lo), x->log_start);
             snprintf(nl, sizeof(nl), "%" PRId64 "%s", x->new_log_start, x->clamped ? " (clamped)" : "");
             krt_table_offset(hi, sizeof(hi), x->high);
-            snprintf(rem, sizeof(rem), "%" PRId64, removed(tp, x));
+            snprintf(rem, sizeof(rem), "%" PRId64, removed(p, tp, x));
             if (x->err)
                 snprintf(after, sizeof(after), "%s", rd_kafka_err2name(x->err));
             else
@@ -642,7 +657,7 @@ void krt_trunc_plan_print(const struct krt_trunc_plan *p, FILE *f)
             const char *cells[] = {tp->name, part, tp->recreate ? "recreate" : "delete-records",
                                    lo, nl, hi, rem, after};
             krt_table_add(&t, cells);
-            total += removed(tp, x);
+            total += removed(p, tp, x);
         }
     }
     krt_table_print(&t, f);
