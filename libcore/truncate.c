@@ -508,6 +508,13 @@ int krt_trunc_check_drift(struct krt_conn *conn, struct krt_trunc_plan *p,
                                     "%" PRId64 ", below the planned log start %" PRId64
                                     " (truncated or recreated since); nothing changed",
                                     t->name, x->partition, hi[idx], x->new_log_start);
+            } else if (!t->recreate && lo[idx] < x->log_start) {
+                /* records below the plan's log start: not the log the plan was made from */
+                wrc = krt_error_set(err, KRT_ERR_REFUSED,
+                                    "the cluster drifted from the plan: '%s' partition %d starts "
+                                    "at %" PRId64 ", below the plan's log start %" PRId64
+                                    " (recreated since); nothing changed",
+                                    t->name, x->partition, lo[idx], x->log_start);
             } else if (!t->recreate && lo[idx] >= x->new_log_start && lo[idx] != x->log_start) {
                 add_note(p, "'%s' partition %d: log start is already %" PRId64
                             ", past the planned %" PRId64,
