@@ -424,6 +424,15 @@ int krt_trunc_plan_read(const char *path, struct krt_trunc_plan *out, struct krt
         if (read_topic(path, krt_jpath_index(jp, sizeof(jp), "/topics", i),
                        json_array_get(topics, i), &out->topics[i], err))
             goto out;
+        /* one DeleteRecords for every topic: librdkafka refuses it whole on a repeat */
+        for (size_t q = 0; q < i; q++)
+            if (!strcmp(out->topics[q].name, out->topics[i].name)) {
+                char fp[64];
+                krt_jread_fail(err, path, krt_jpath_key(fp, sizeof(fp), jp, "topic"),
+                               "topic '%s' is listed twice (first at /topics/%zu)",
+                               out->topics[i].name, q);
+                goto out;
+            }
     }
     rc = 0;
 out:

@@ -276,14 +276,16 @@ badplan "a negative log start" '.topics[0].partitions[0].new_log_start_offset = 
 badplan "an unknown key" '.topics[0].partitons = []' "vbad.json: /topics/0/partitons:"
 badplan "an unknown method" '.topics[0].method = "drop"' "vbad.json: /topics/0/method:"
 eq "no bad plan deleted a record (kcat -Q)" "$(kcat_offset "$V" 0 -2)" 0
-# a DeleteRecords that fails as a whole (here librdkafka refuses the request:
-# the plan lists the topic twice) is not reported as done (review, finding 1)
+# a plan that lists a topic twice: librdkafka would refuse the whole
+# DeleteRecords ("Duplicate partitions not allowed"); finding 1 made that exit
+# 2 with "Removed 0 records" (it was 5 and "Removed 6 records"); since finding 5
+# the reader refuses the file, before any network call
 jq '.topics += .topics' "$tmp/v.json" >"$tmp/vtwice.json"
 run krt truncate --plan "$tmp/vtwice.json" --execute --yes
-eq "a DeleteRecords that failed as a whole: the request's own exit code (2: invalid argument), not 5" "$rc" 2
-contains "a DeleteRecords that failed as a whole: says why" "$err" "Duplicate partitions not allowed"
-contains "a DeleteRecords that failed as a whole: no record reported removed" "$out" "Removed 0 records."
-eq "a DeleteRecords that failed as a whole: nothing deleted (kcat -Q)" "$(kcat_offset "$V" 0 -2)" 0
+eq "a plan listing a topic twice: exit 2" "$rc" 2
+contains "a plan listing a topic twice: names the file and the JSON path" "$err" "vtwice.json: /topics/1/topic: topic '$V' is listed twice"
+lacks "a plan listing a topic twice: no record reported removed" "$out" "Removed"
+eq "a plan listing a topic twice: nothing deleted (kcat -Q)" "$(kcat_offset "$V" 0 -2)" 0
 printf '\0' >>"$tmp/v.json"
 run krt truncate --plan "$tmp/v.json" --execute --yes
 eq "a plan with a NUL byte: exit 2" "$rc" 2
