@@ -10,6 +10,10 @@
 int krt_admin_send(struct krt_conn *conn, rd_kafka_admin_op_t op, krt_admin_send_fn send,
                    void *req, struct krt_error *err)
 {
+    /* after Ctrl-C nothing more reaches the cluster: a request sent now would run
+     * to completion while krt reports it as failed */
+    if (krt_interrupted())
+        return krt_error_set(err, KRT_ERR_INTERRUPTED, "interrupted: request not sent");
     rd_kafka_AdminOptions_t *o = krt_conn_admin_options(conn, op, err);
     if (!o)
         return -1;

@@ -608,6 +608,18 @@ int krt_rewind_apply(struct krt_conn *conn, struct krt_rewind_plan *p, struct kr
     for (int g = 0; g < p->ngroups; g++) {
         struct krt_group_plan *gp = &p->groups[g];
         struct krt_tplist commit = {0}, remove = {0};
+        if (krt_interrupted()) {
+            /* Ctrl-C: the groups not yet sent are not attempted, and say so */
+            for (int h = g; h < p->ngroups; h++)
+                for (size_t i = 0; i < p->groups[h].nrows; i++)
+                    p->groups[h].rows[i].result_err = RD_KAFKA_RESP_ERR__INTR;
+            if (!failed_groups)
+                krt_error_set(&first, KRT_ERR_INTERRUPTED,
+                              "interrupted: group '%s' and the %d after it not attempted",
+                              gp->group, p->ngroups - g - 1);
+            failed_groups += p->ngroups - g;
+            break;
+        }
         for (size_t i = 0; i < gp->nrows; i++) {
             const struct krt_plan_row *r = &gp->rows[i];
             struct krt_tp *tp = krt_tplist_add(r->target >= 0 ? &commit : &remove, r->topic,
