@@ -226,6 +226,19 @@ eq "the named command finishes the job (exit 0)" "$rc" 0
 eq "the topic is back with every config (kafka-configs)" "$(cfgs_of "$C3")" "$c3_cfg"
 eq "the topic is back with its partitions and RF (kafka-topics)" \
     "$(kcli kafka-topics --bootstrap-server "$B" --describe --topic "$C3" 2>/dev/null | awk '/PartitionCount/ { print $6, $8 }')" "1 3"
+# with --json, a failure after the start prints the result document, every
+# partition's outcome included, with an "error" member (review, finding 6)
+C4=krt-test-rc4-$x
+create_topic "$C4" 1 3 --config cleanup.policy=compact
+printf 'k1:v1\n' | kcat -P -b "$B" -t "$C4" -K:
+mkdir -p "$tmp/plans4"
+KRT_UNDO_DIR="$tmp/plans4" KRT_TEST_FAIL_CREATE="$C4" run krt truncate --topic "$C4" --recreate --execute --yes --json
+eq "--json, a failed recreate: exit 5" "$rc" 5
+eq "--json, a failed recreate: the error member" "$(jq -r '.error.code + " " + (.error.exit_code | tostring)' "$tmp/out")" "partial 5"
+eq "--json, a failed recreate: every partition's outcome" "$(jq -r '[.topics[] | .topic + ":" + (.partitions | length | tostring)] | join(",")' "$tmp/out")" "$C4:1"
+check "--json, a failed recreate: the partition's error" jq -e '.topics[0].partitions[0].error != null' "$tmp/out"
+run krt truncate --plan "$(ls "$tmp/plans4"/*.json | head -1)" --execute --yes
+eq "--json, a failed recreate: finished with the named command" "$rc" 0
 
 # --- the group reset after the confirmation is computed from fresh state:
 # a commit made between the plan and the delete is what the undo file holds.
@@ -304,7 +317,7 @@ eq "strace: the plan is renamed into place, then its directory is opened and fsy
         o && /fsync\(/ { if ($0 ~ "fsync\\(" fd "\\)") s = 1 }
         END { print (r && o && s) ? "yes" : "no" }' "$tmp/st")" yes
 
-for t in "$T" "$TW" "$C" "$D" "$E" "$F" "$P" "$R" "$C2" "$C3" "$R2" "$V"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done
+for t in "$T" "$TW" "$C" "$D" "$E" "$F" "$P" "$R" "$C2" "$C3" "$C4" "$R2" "$V"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done
 # --- a time before the epoch (issue 10, defect 8): Kafka reads -1 as "latest",
 # so this once planned to delete every record. Bad input, refused before any
 # network call, nothing deleted.
