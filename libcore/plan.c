@@ -280,6 +280,6 @@ int krt_plan_path(char *buf, size_t n, const char *kind, const char *name,
     int w = snprintf(buf, n, "%s/krt-%s-%s-%s.json", dir && *dir ? dir : ".", kind, enc, ts);
     if (w < 0 || (size_t)w >= n)
         return krt_error_set(err, KRT_ERR_IO, "the path of the %s file in '%s' is too long",
-                             kind, dir);
+                             kind, dir && *dir ? dir : ".");
     return 0;
 }
