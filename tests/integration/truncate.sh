@@ -5,6 +5,9 @@
 # and groups.
 . "$(dirname "$0")/../lib.sh"
 need_cluster
+# KRT_TEST_FAIL_CREATE and KRT_TEST_PAUSE_FILE are compiled only with -Dtest_hooks=true
+grep -qa KRT_TEST_PAUSE_FILE "$build"/libcore/libkrt.so* 2>/dev/null \
+    || bail "the test hooks are not compiled in: configure $build with -Dtest_hooks=true (scripts/test does)"
 # undo and recreate plans krt names itself go here, not into the source tree
 export KRT_UNDO_DIR="$tmp/undo-default"
 mkdir -p "$KRT_UNDO_DIR"
