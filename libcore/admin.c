@@ -10,6 +10,10 @@
 int krt_admin_send(struct krt_conn *conn, rd_kafka_admin_op_t op, krt_admin_send_fn send,
                    void *req, struct krt_error *err)
 {
+    /* after Ctrl-C nothing more reaches the cluster: a request sent now would run
+     * to completion while krt reports it as failed */
+    if (krt_interrupted())
+        return krt_error_set(err, KRT_ERR_INTERRUPTED, "interrupted: request not sent");
     rd_kafka_AdminOptions_t *o = krt_conn_admin_options(conn, op, err);
     if (!o)
         return -1;
@@ -109,22 +113,29 @@ static void send_create_topic(rd_kafka_t *rk, const rd_kafka_AdminOptions_t *o,
 }
 
 int krt_admin_delete_topic(struct krt_conn *conn, const char *topic, int wait_ms,
-                           struct krt_error *err)
+                           bool *maybe_deleted, struct krt_error *err)
 {
+    *maybe_deleted = false;
     rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
-    rd_kafka_event_t *ev =
-        krt_admin_call(conn, RD_KAFKA_ADMIN_OP_DELETETOPICS, RD_KAFKA_EVENT_DELETETOPICS_RESULT,
-                       send_delete_topic, dt, "cannot delete topic", err);
+    int src = krt_admin_send(conn, RD_KAFKA_ADMIN_OP_DELETETOPICS, send_delete_topic, dt, err);
     rd_kafka_DeleteTopic_destroy(dt);
+    if (src)
+        return -1;
+    /* sent: from here on, short of the broker's own refusal, it may be gone */
+    *maybe_deleted = true;
+    rd_kafka_event_t *ev =
+        krt_conn_wait_admin(conn, RD_KAFKA_EVENT_DELETETOPICS_RESULT, "cannot delete topic", err);
     if (!ev)
         return -1;
     size_t n = 0;
     const rd_kafka_topic_result_t **tr =
         rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
     int rc = 0;
-    if (n == 1 && rd_kafka_topic_result_error(tr[0]))
+    if (n == 1 && rd_kafka_topic_result_error(tr[0])) {
         rc = krt_error_kafka(err, rd_kafka_topic_result_error(tr[0]), "cannot delete topic '%s'",
                              topic);
+        *maybe_deleted = false;
+    }
     rd_kafka_event_destroy(ev);
     if (rc)
         return -1;

@@ -44,8 +44,12 @@ int krt_admin_collect(const rd_kafka_topic_partition_list_t *r, struct krt_tplis
  *  the partition's error. A failure of some partitions is KRT_ERR_PARTIAL. */
 int krt_admin_delete_records(struct krt_conn *conn, struct krt_tplist *l, struct krt_error *err);
 
-/** @brief Delete a topic and wait until the cluster no longer lists it. */
+/** @brief Delete a topic and wait until the cluster no longer lists it.
+ *  @p maybe_deleted is set once DeleteTopics is sent and stays set on a failure
+ *  unless the broker refused the delete (timeout, Ctrl-C, still listed: the
+ *  topic may be gone). */
 int krt_admin_delete_topic(struct krt_conn *conn, const char *topic, int wait_ms,
+                           bool *maybe_deleted,
                            struct krt_error *err);
 
 /** @brief Create a topic with @p partitions, @p rf and the @p configs

@@ -10,9 +10,12 @@
 #include "conn.h"
 #include "timespec.h"
 
-/* KRT_TEST_PAUSE_FILE: lets a test commit offsets "while the operator types". */
+/* KRT_TEST_PAUSE_FILE: lets a test commit offsets "while the operator types".
+ * Compiled only with -Dtest_hooks=true: it creates F.waiting at any path and
+ * stalls up to 120 s. */
 static void test_pause(void)
 {
+#ifdef KRT_TEST_HOOKS
     const char *f = getenv("KRT_TEST_PAUSE_FILE");
     if (!f || !*f)
         return;
@@ -23,6 +26,7 @@ static void test_pause(void)
         close(fd);
     for (int i = 0; i < 1200 && access(f, F_OK) != 0; i++)
         krt_sleep_ms(100);
+#endif
 }
 
 int krt_apply_run(const struct krt_apply_ops *ops, void *st, int wait_s, bool *started,

@@ -166,6 +166,18 @@ int krt_tool_fail(const struct krt_common *c, const struct krt_error *err)
     return krt_error_exit_code(err);
 }
 
+int krt_tool_fail_doc(const struct krt_common *c, const struct krt_error *err, json_t *doc)
+{
+    if (!c->json || !doc) {
+        json_decref(doc);
+        return krt_tool_fail(c, err);
+    }
+    krt_error_print(c->prog, err);
+    json_object_set_new(doc, "error", krt_json_error(err));
+    krt_json_write(stdout, doc);
+    return krt_error_exit_code(err);
+}
+
 int krt_parse_int64(const char *s, int64_t *out)
 {
     if (!s || *s < '0' || *s > '9')

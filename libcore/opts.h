@@ -125,6 +125,14 @@ int krt_usage_error(const struct krt_common *c, const struct krt_error *err);
  *  --json, the error document on stdout. @returns the exit code. */
 int krt_tool_fail(const struct krt_common *c, const struct krt_error *err);
 
+struct json_t;
+/** @brief Report an operation that failed after it started: the one-line error
+ *  on stderr and, with --json, @p doc (the result document, every partition's
+ *  outcome) with an "error" member added, on stdout. Takes @p doc.
+ *  @returns the exit code. */
+int krt_tool_fail_doc(const struct krt_common *c, const struct krt_error *err,
+                      struct json_t *doc);
+
 /** @brief Parse --timeout: a decimal number of milliseconds, or with a unit
  *  (`500ms`, `10s`, `1.5m`, `0.05h`), within KRT_TIMEOUT_MIN_MS..MAX_MS.
  *  A bare number below 100 is refused as a probable missing unit. */

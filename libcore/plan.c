@@ -34,6 +34,20 @@ static struct krt_planfile_entry *pf_add(struct krt_planfile *f)
     return &v[f->n++];
 }
 
+/* A repeated (group, topic, partition) fails AlterConsumerGroupOffsets as a whole,
+ * after the undo file is written: refused when the file is read. */
+static bool pf_has(const struct krt_planfile *f, const char *group, const char *topic,
+                   int32_t partition)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        const char *g = f->v[i].group;
+        bool same_group = g && group ? !strcmp(g, group) : g == group;
+        if (same_group && f->v[i].partition == partition && !strcmp(f->v[i].topic, topic))
+            return true;
+    }
+    return false;
+}
+
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))
@@ -83,6 +97,10 @@ static int parse_csv(const char *path, char *text, struct krt_planfile *out,
             return krt_error_set(err, KRT_ERR_INPUT,
                                  "%s:%d: bad offset '%s' (a number >= 0)", path, line,
                                  trim(f[nf - 1]));
+        if (pf_has(out, g, t, (int32_t)p))
+            return krt_error_set(err, KRT_ERR_INPUT,
+                                 "%s:%d: '%s' partition %" PRId64 "%s%s%s is listed twice", path,
+                                 line, t, p, g ? " of group '" : "", g ? g : "", g ? "'" : "");
         struct krt_planfile_entry *e = pf_add(out);
         if (!e || !(e->topic = strdup(t)) || (g && !(e->group = strdup(g))))
             return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
@@ -147,6 +165,9 @@ static int parse_row(const char *path, const char *jp, const char *gname, const 
         return -1;
     if (json_is_string(jm))
         meta = json_string_value(jm);
+    if (pf_has(out, gname, topic, part))
+        return krt_jread_fail(err, path, jp, "'%s' partition %d of group '%s' is listed twice",
+                              topic, part, gname);
     struct krt_planfile_entry *e = pf_add(out);
     if (!e || !(e->topic = strdup(topic)) || !(e->group = strdup(gname)) ||
         (meta && !(e->metadata = strdup(meta))))
@@ -259,6 +280,6 @@ int krt_plan_path(char *buf, size_t n, const char *kind, const char *name,
     int w = snprintf(buf, n, "%s/krt-%s-%s-%s.json", dir && *dir ? dir : ".", kind, enc, ts);
     if (w < 0 || (size_t)w >= n)
         return krt_error_set(err, KRT_ERR_IO, "the path of the %s file in '%s' is too long",
-                             kind, dir);
+                             kind, dir && *dir ? dir : ".");
     return 0;
 }

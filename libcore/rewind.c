@@ -603,11 +603,24 @@ int krt_rewind_write_undo(struct krt_rewind_plan *p, const char *path, struct kr
 int krt_rewind_apply(struct krt_conn *conn, struct krt_rewind_plan *p, struct krt_error *err)
 {
     int failed_groups = 0;
+    bool any_done = false; /* some partition's offset was changed */
     struct krt_error first;
     krt_error_clear(&first);
     for (int g = 0; g < p->ngroups; g++) {
         struct krt_group_plan *gp = &p->groups[g];
         struct krt_tplist commit = {0}, remove = {0};
+        if (krt_interrupted()) {
+            /* Ctrl-C: the groups not yet sent are not attempted, and say so */
+            for (int h = g; h < p->ngroups; h++)
+                for (size_t i = 0; i < p->groups[h].nrows; i++)
+                    p->groups[h].rows[i].result_err = RD_KAFKA_RESP_ERR__INTR;
+            if (!failed_groups)
+                krt_error_set(&first, KRT_ERR_INTERRUPTED,
+                              "interrupted: group '%s' and the %d after it not attempted",
+                              gp->group, p->ngroups - g - 1);
+            failed_groups += p->ngroups - g;
+            break;
+        }
         for (size_t i = 0; i < gp->nrows; i++) {
             const struct krt_plan_row *r = &gp->rows[i];
             struct krt_tp *tp = krt_tplist_add(r->target >= 0 ? &commit : &remove, r->topic,
@@ -619,8 +632,15 @@ int krt_rewind_apply(struct krt_conn *conn, struct krt_rewind_plan *p, struct kr
                 return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
             }
         }
+        /* unknown until the broker answers for the partition */
+        for (size_t i = 0; i < commit.n; i++)
+            commit.v[i].err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+        for (size_t i = 0; i < remove.n; i++)
+            remove.v[i].err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
         struct krt_error e;
+        krt_error_clear(&e);
         int rc = krt_group_alter(conn, gp->group, &commit, &e);
+        bool alter_failed = rc != 0;
         if (!rc)
             rc = krt_group_delete_offsets(conn, gp->group, &remove, &e);
         /* every partition's outcome, for the report */
@@ -628,9 +648,14 @@ int krt_rewind_apply(struct krt_conn *conn, struct krt_rewind_plan *p, struct kr
             struct krt_plan_row *r = &gp->rows[i];
             const struct krt_tp *tp =
                 krt_tplist_find(r->target >= 0 ? &commit : &remove, r->topic, r->partition);
-            r->result_err = tp ? tp->err : 0;
-            if (rc && !r->result_err && e.kafka_err && e.code != KRT_ERR_PARTIAL)
+            r->result_err = tp ? tp->err : RD_KAFKA_RESP_ERR__IN_PROGRESS;
+            if (r->result_err == RD_KAFKA_RESP_ERR__IN_PROGRESS && r->target < 0 && alter_failed)
+                r->result_err = RD_KAFKA_RESP_ERR__NOOP; /* not attempted: the commit failed */
+            else if (rc && r->result_err == RD_KAFKA_RESP_ERR__IN_PROGRESS && e.kafka_err)
+                r->result_err = e.kafka_err; /* the request's own error */
+            else if (rc && !r->result_err && e.kafka_err && e.code != KRT_ERR_PARTIAL)
                 r->result_err = e.kafka_err; /* the whole request failed */
+            any_done |= r->result_err == 0;
         }
         krt_tplist_free(&commit);
         krt_tplist_free(&remove);
@@ -641,7 +666,7 @@ int krt_rewind_apply(struct krt_conn *conn, struct krt_rewind_plan *p, struct kr
     }
     if (failed_groups) {
         *err = first;
-        if (failed_groups < p->ngroups || first.code == KRT_ERR_PARTIAL) {
+        if (any_done || first.code == KRT_ERR_PARTIAL) {
             err->code = KRT_ERR_PARTIAL;
             krt_error_prefix(err, "%d of %d group(s) not fully reset", failed_groups,
                              p->ngroups);

@@ -210,9 +210,18 @@ static json_t *props_json(const struct krt_props *p)
     return o;
 }
 
-static int64_t removed(const struct krt_trunc_topic *t, const struct krt_trunc_part *p)
+static int64_t planned_removal(const struct krt_trunc_topic *t, const struct krt_trunc_part *p)
 {
     return t->recreate ? p->high - p->log_start : p->new_log_start - p->log_start;
+}
+
+/* Once executed, only a partition whose outcome is known and good counts. */
+static int64_t removed(const struct krt_trunc_plan *pl, const struct krt_trunc_topic *t,
+                       const struct krt_trunc_part *p)
+{
+    if (pl->executed && (p->err || p->result < 0))
+        return 0;
+    return planned_removal(t, p);
 }
 
 json_t *krt_trunc_plan_json(const struct krt_trunc_plan *p)
@@ -246,7 +255,7 @@ json_t *krt_trunc_plan_json(const struct krt_trunc_plan *p)
             json_object_set_new(jp, "log_start_offset", json_integer(x->log_start));
             json_object_set_new(jp, "high_watermark", json_integer(x->high));
             json_object_set_new(jp, "new_log_start_offset", json_integer(x->new_log_start));
-            json_object_set_new(jp, "records_removed", json_integer(removed(t, x)));
+            json_object_set_new(jp, "records_removed", json_integer(removed(p, t, x)));
             json_object_set_new(jp, "clamped", json_boolean(x->clamped));
             if (p->executed) {
                 json_object_set_new(jp, "log_start_after", krt_json_offset(x->result));
@@ -254,7 +263,7 @@ json_t *krt_trunc_plan_json(const struct krt_trunc_plan *p)
                                                         : json_null());
             }
             json_array_append_new(parts, jp);
-            total += removed(t, x);
+            total += removed(p, t, x);
         }
         json_object_set_new(o, "partitions", parts);
         json_array_append_new(topics, o);
@@ -415,6 +424,15 @@ int krt_trunc_plan_read(const char *path, struct krt_trunc_plan *out, struct krt
         if (read_topic(path, krt_jpath_index(jp, sizeof(jp), "/topics", i),
                        json_array_get(topics, i), &out->topics[i], err))
             goto out;
+        /* one DeleteRecords for every topic: librdkafka refuses it whole on a repeat */
+        for (size_t q = 0; q < i; q++)
+            if (!strcmp(out->topics[q].name, out->topics[i].name)) {
+                char fp[64];
+                krt_jread_fail(err, path, krt_jpath_key(fp, sizeof(fp), jp, "topic"),
+                               "topic '%s' is listed twice (first at /topics/%zu)",
+                               out->topics[i].name, q);
+                goto out;
+            }
     }
     rc = 0;
 out:
@@ -499,6 +517,13 @@ int krt_trunc_check_drift(struct krt_conn *conn, struct krt_trunc_plan *p,
                                     "%" PRId64 ", below the planned log start %" PRId64
                                     " (truncated or recreated since); nothing changed",
                                     t->name, x->partition, hi[idx], x->new_log_start);
+            } else if (!t->recreate && lo[idx] < x->log_start) {
+                /* records below the plan's log start: not the log the plan was made from */
+                wrc = krt_error_set(err, KRT_ERR_REFUSED,
+                                    "the cluster drifted from the plan: '%s' partition %d starts "
+                                    "at %" PRId64 ", below the plan's log start %" PRId64
+                                    " (recreated since); nothing changed",
+                                    t->name, x->partition, lo[idx], x->log_start);
             } else if (!t->recreate && lo[idx] >= x->new_log_start && lo[idx] != x->log_start) {
                 add_note(p, "'%s' partition %d: log start is already %" PRId64
                             ", past the planned %" PRId64,
@@ -538,29 +563,52 @@ static void shell_quote(char *b, size_t n, const char *s)
     b[o] = '\0';
 }
 
+/* KRT_TEST_FAIL_CREATE=TOPIC: the CreateTopics of TOPIC fails without being sent.
+ * Compiled only with -Dtest_hooks=true: in a real run it would delete a topic and
+ * leave it deleted. */
+static bool test_fail_create(const char *topic)
+{
+#ifdef KRT_TEST_HOOKS
+    const char *hook = getenv("KRT_TEST_FAIL_CREATE");
+    return hook && !strcmp(hook, topic);
+#else
+    (void)topic;
+    return false;
+#endif
+}
+
 static int recreate_one(struct krt_conn *conn, struct krt_trunc_topic *t, struct krt_error *err)
 {
-    if (!t->missing && krt_admin_delete_topic(conn, t->name, RECREATE_WAIT_MS, err))
-        return -1;
-    t->deleted = true;
-    const char *hook = getenv("KRT_TEST_FAIL_CREATE");
-    int rc = hook && !strcmp(hook, t->name)
+    bool maybe_deleted = false;
+    int rc = t->missing ? 0
+                        : krt_admin_delete_topic(conn, t->name, RECREATE_WAIT_MS, &maybe_deleted,
+                                                 err);
+    if (rc && !maybe_deleted)
+        return -1; /* not sent, or refused by the broker: the topic is intact */
+    t->deleted = true; /* or may be: the report and the exit code (5) say so */
+    if (!rc) {
+        maybe_deleted = false; /* deleted for sure; what fails now is the create */
+        rc = test_fail_create(t->name)
                  ? krt_error_set(err, KRT_ERR_KAFKA,
                                  "cannot create topic '%s': not sent (test hook "
                                  "KRT_TEST_FAIL_CREATE)",
                                  t->name)
                  : krt_admin_create_topic(conn, t->name, t->nparts_total, t->rf, &t->overrides,
                                           RECREATE_WAIT_MS, err);
+    }
     if (rc) {
         char q[1024], msg[sizeof(err->msg)];
         shell_quote(q, sizeof(q), t->plan_path ? t->plan_path : "?");
         snprintf(msg, sizeof(msg), "%s", err->msg);
         int code = err->kafka_err;
         krt_error_set(err, KRT_ERR_KAFKA,
-                      "topic '%s' was deleted but not recreated; finish with: krt-truncate "
+                      "topic '%s' %s; finish with: krt-truncate "
                       "--plan %s --execute (its partitions, replication factor and configs are "
                       "in that file): %s",
-                      t->name, q, msg);
+                      t->name,
+                      maybe_deleted ? "may have been deleted and was not recreated"
+                                    : "was deleted but not recreated",
+                      q, msg);
         err->kafka_err = code;
         return -1;
     }
@@ -591,6 +639,10 @@ int krt_trunc_execute(struct krt_conn *conn, struct krt_trunc_plan *p, struct kr
     }
     p->executed = true;
     krt_tplist_sort(&del);
+    /* unknown until the broker answers for the partition: a request that fails as a
+     * whole (unreachable, timeout, Ctrl-C) leaves every entry unknown, not done */
+    for (size_t i = 0; i < del.n; i++)
+        del.v[i].err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
     int rc = krt_admin_delete_records(conn, &del, err);
     bool changed = false;
     for (int i = 0; i < p->ntopics; i++) {
@@ -599,6 +651,8 @@ int krt_trunc_execute(struct krt_conn *conn, struct krt_trunc_plan *p, struct kr
             struct krt_trunc_part *x = &t->parts[k];
             const struct krt_tp *tp = krt_tplist_find(&del, t->name, x->partition);
             x->err = tp ? tp->err : 0;
+            if (rc && x->err == RD_KAFKA_RESP_ERR__IN_PROGRESS && err->kafka_err)
+                x->err = err->kafka_err; /* the request's own error */
             x->result = tp ? (tp->err ? -1 : tp->offset) : x->log_start;
             changed |= tp && !tp->err;
         }
@@ -634,7 +688,7 @@ void krt_trunc_plan_print(const struct krt_trunc_plan *p, FILE *f)
             krt_table_offset(lo, sizeof(lo), x->log_start);
             snprintf(nl, sizeof(nl), "%" PRId64 "%s", x->new_log_start, x->clamped ? " (clamped)" : "");
             krt_table_offset(hi, sizeof(hi), x->high);
-            snprintf(rem, sizeof(rem), "%" PRId64, removed(tp, x));
+            snprintf(rem, sizeof(rem), "%" PRId64, removed(p, tp, x));
             if (x->err)
                 snprintf(after, sizeof(after), "%s", rd_kafka_err2name(x->err));
             else
@@ -642,7 +696,7 @@ void krt_trunc_plan_print(const struct krt_trunc_plan *p, FILE *f)
             const char *cells[] = {tp->name, part, tp->recreate ? "recreate" : "delete-records",
                                    lo, nl, hi, rem, after};
             krt_table_add(&t, cells);
-            total += removed(tp, x);
+            total += removed(p, tp, x);
         }
     }
     krt_table_print(&t, f);

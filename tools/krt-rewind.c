@@ -291,6 +291,10 @@ int main(int argc, char **argv)
             krt_notef(c.prog, "undo file written: %s", plan.undo_path);
         if (erc && started && !c.json)
             krt_rewind_plan_print(&plan, stdout); /* every partition's outcome */
+        if (erc && started && c.json) {
+            rc = krt_tool_fail_doc(&c, &err, krt_rewind_plan_json(&plan));
+            goto out;
+        }
         if (erc)
             goto fail;
     } else {

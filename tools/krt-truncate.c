@@ -57,6 +57,13 @@ enum {
     OPT_UNDO_FILE
 };
 
+static json_t *result_json(const struct krt_trunc_plan *p, const struct krt_rewind_plan *g)
+{
+    json_t *doc = krt_trunc_plan_json(p);
+    json_object_set_new(doc, "groups", g ? krt_rewind_plan_json(g) : json_null());
+    return doc;
+}
+
 static void print_report(const struct krt_trunc_plan *p, const struct krt_rewind_plan *g)
 {
     krt_trunc_plan_print(p, stdout);
@@ -195,13 +202,15 @@ int main(int argc, char **argv)
         if (krt_trunc_run(&job, &started, &err)) {
             if (started && !c.json)
                 print_report(&job.plan, ngroups ? &gplan : NULL); /* every partition */
+            if (started && c.json) {
+                rc = krt_tool_fail_doc(&c, &err, result_json(&job.plan, ngroups ? &gplan : NULL));
+                goto out;
+            }
             goto fail;
         }
     }
     if (c.json) {
-        json_t *doc = krt_trunc_plan_json(&job.plan);
-        json_object_set_new(doc, "groups", ngroups ? krt_rewind_plan_json(&gplan) : json_null());
-        krt_json_write(stdout, doc);
+        krt_json_write(stdout, result_json(&job.plan, ngroups ? &gplan : NULL));
     } else {
         print_report(&job.plan, ngroups ? &gplan : NULL);
     }

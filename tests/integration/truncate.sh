@@ -5,6 +5,9 @@
 # and groups.
 . "$(dirname "$0")/../lib.sh"
 need_cluster
+# KRT_TEST_FAIL_CREATE and KRT_TEST_PAUSE_FILE are compiled only with -Dtest_hooks=true
+grep -qa KRT_TEST_PAUSE_FILE "$build"/libcore/libkrt.so* 2>/dev/null \
+    || bail "the test hooks are not compiled in: configure $build with -Dtest_hooks=true (scripts/test does)"
 # undo and recreate plans krt names itself go here, not into the source tree
 export KRT_UNDO_DIR="$tmp/undo-default"
 mkdir -p "$KRT_UNDO_DIR"
@@ -121,6 +124,22 @@ run krt truncate --plan "$tmp/plan2.json" --execute
 eq "drift: refused (4)" "$rc" 4
 contains "drift: says what drifted" "$err" "has 2 partitions, the plan was made for 3"
 eq "drift: nothing changed" "$(kcat_offset "$E" 0 -2) $(kcat_offset "$E" 1 -2) / $(kcat_offset "$E" 0 -1) $(kcat_offset "$E" 1 -1)" "0 0 / $hw_e"
+# deleted, recreated and refilled past the planned log start since the plan
+# (review, finding 4): the high watermark alone does not show it, the log start does
+F=krt-test-drift3-$x
+create_topic "$F" 1 3
+seq 1 10 | kcat -P -b "$B" -t "$F" -p 0
+run krt truncate --topic "$F" --before-offset 4 --execute --yes
+eq "drift3: log start moved to 4" "$(kcat_offset "$F" 0 -2)" 4
+run krt truncate --topic "$F" --before-offset 6 --plan-out "$tmp/plan3.json"
+kcli kafka-topics --bootstrap-server "$B" --delete --topic "$F" >/dev/null 2>&1
+for _ in $(seq 1 30); do kcli kafka-topics --bootstrap-server "$B" --create --topic "$F" --partitions 1 --replication-factor 3 >/dev/null 2>&1 && break; sleep 1; done
+seq 1 10 | kcat -P -b "$B" -t "$F" -p 0
+eq "drift3: recreated and refilled (kcat -Q)" "$(kcat_offset "$F" 0 -2) $(kcat_offset "$F" 0 -1)" "0 10"
+run krt truncate --plan "$tmp/plan3.json" --execute --yes
+eq "drift3: a log start below the plan's: refused (4)" "$rc" 4
+contains "drift3: says what drifted" "$err" "starts at 0, below the plan's log start 4"
+eq "drift3: nothing deleted (kcat -Q)" "$(kcat_offset "$F" 0 -2) $(kcat_offset "$F" 0 -1)" "0 10"
 
 # --- guards
 run krt truncate --topic __consumer_offsets --execute
@@ -210,6 +229,19 @@ eq "the named command finishes the job (exit 0)" "$rc" 0
 eq "the topic is back with every config (kafka-configs)" "$(cfgs_of "$C3")" "$c3_cfg"
 eq "the topic is back with its partitions and RF (kafka-topics)" \
     "$(kcli kafka-topics --bootstrap-server "$B" --describe --topic "$C3" 2>/dev/null | awk '/PartitionCount/ { print $6, $8 }')" "1 3"
+# with --json, a failure after the start prints the result document, every
+# partition's outcome included, with an "error" member (review, finding 6)
+C4=krt-test-rc4-$x
+create_topic "$C4" 1 3 --config cleanup.policy=compact
+printf 'k1:v1\n' | kcat -P -b "$B" -t "$C4" -K:
+mkdir -p "$tmp/plans4"
+KRT_UNDO_DIR="$tmp/plans4" KRT_TEST_FAIL_CREATE="$C4" run krt truncate --topic "$C4" --recreate --execute --yes --json
+eq "--json, a failed recreate: exit 5" "$rc" 5
+eq "--json, a failed recreate: the error member" "$(jq -r '.error.code + " " + (.error.exit_code | tostring)' "$tmp/out")" "partial 5"
+eq "--json, a failed recreate: every partition's outcome" "$(jq -r '[.topics[] | .topic + ":" + (.partitions | length | tostring)] | join(",")' "$tmp/out")" "$C4:1"
+check "--json, a failed recreate: the partition's error" jq -e '.topics[0].partitions[0].error != null' "$tmp/out"
+run krt truncate --plan "$(ls "$tmp/plans4"/*.json | head -1)" --execute --yes
+eq "--json, a failed recreate: finished with the named command" "$rc" 0
 
 # --- the group reset after the confirmation is computed from fresh state:
 # a commit made between the plan and the delete is what the undo file holds.
@@ -260,6 +292,16 @@ badplan "a negative log start" '.topics[0].partitions[0].new_log_start_offset = 
 badplan "an unknown key" '.topics[0].partitons = []' "vbad.json: /topics/0/partitons:"
 badplan "an unknown method" '.topics[0].method = "drop"' "vbad.json: /topics/0/method:"
 eq "no bad plan deleted a record (kcat -Q)" "$(kcat_offset "$V" 0 -2)" 0
+# a plan that lists a topic twice: librdkafka would refuse the whole
+# DeleteRecords ("Duplicate partitions not allowed"); finding 1 made that exit
+# 2 with "Removed 0 records" (it was 5 and "Removed 6 records"); since finding 5
+# the reader refuses the file, before any network call
+jq '.topics += .topics' "$tmp/v.json" >"$tmp/vtwice.json"
+run krt truncate --plan "$tmp/vtwice.json" --execute --yes
+eq "a plan listing a topic twice: exit 2" "$rc" 2
+contains "a plan listing a topic twice: names the file and the JSON path" "$err" "vtwice.json: /topics/1/topic: topic '$V' is listed twice"
+lacks "a plan listing a topic twice: no record reported removed" "$out" "Removed"
+eq "a plan listing a topic twice: nothing deleted (kcat -Q)" "$(kcat_offset "$V" 0 -2)" 0
 printf '\0' >>"$tmp/v.json"
 run krt truncate --plan "$tmp/v.json" --execute --yes
 eq "a plan with a NUL byte: exit 2" "$rc" 2
@@ -278,7 +320,7 @@ eq "strace: the plan is renamed into place, then its directory is opened and fsy
         o && /fsync\(/ { if ($0 ~ "fsync\\(" fd "\\)") s = 1 }
         END { print (r && o && s) ? "yes" : "no" }' "$tmp/st")" yes
 
-for t in "$T" "$TW" "$C" "$D" "$E" "$P" "$R" "$C2" "$C3" "$R2" "$V"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done
+for t in "$T" "$TW" "$C" "$D" "$E" "$F" "$P" "$R" "$C2" "$C3" "$C4" "$R2" "$V"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done
 # --- a time before the epoch (issue 10, defect 8): Kafka reads -1 as "latest",
 # so this once planned to delete every record. Bad input, refused before any
 # network call, nothing deleted.

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "plan.h"
+#include "truncate.h"
 
 static const char *write_tmp(const char *text)
 {
@@ -133,6 +134,64 @@ START_TEST(csv_with_a_nul_byte_is_refused)
 }
 END_TEST
 
+/* Review, finding 5: a repeated row fails the whole Kafka request later, after
+ * the undo file is written; the reader refuses it, naming the line or path. */
+START_TEST(repeated_rows_are_refused)
+{
+    struct krt_planfile pf;
+    struct krt_error err;
+    const char *path = write_tmp("g1,orders,0,5\ng1,orders,1,5\n g1 , orders , 0 , 7\n");
+    char want[128];
+    ck_assert_int_eq(krt_planfile_read(path, &pf, &err), -1);
+    ck_assert_int_eq(err.code, KRT_ERR_INPUT);
+    snprintf(want, sizeof(want), "%s:3: 'orders' partition 0 of group 'g1' is listed twice", path);
+    ck_assert_msg(strstr(err.msg, want), "%s", err.msg);
+    ck_assert_int_eq(krt_planfile_read(write_tmp("orders,0,5\norders,0,6\n"), &pf, &err), -1);
+    ck_assert_msg(strstr(err.msg, ":2: 'orders' partition 0 is listed twice"), "%s", err.msg);
+    /* the same partition for two groups, or two partitions: not a repeat */
+    ck_assert_int_eq(krt_planfile_read(write_tmp("g1,orders,0,5\ng2,orders,0,5\ng1,orders,1,5\n"),
+                                       &pf, &err), 0);
+    krt_planfile_free(&pf);
+    ck_assert_int_eq(
+        krt_planfile_read(write_tmp("{\"krt_plan\":\"rewind\",\"groups\":["
+                                    "{\"group\":\"g\",\"partitions\":[{\"topic\":\"t\",\"partition\":0,\"offset\":1}]},"
+                                    "{\"group\":\"g\",\"partitions\":[{\"topic\":\"t\",\"partition\":1,\"offset\":1},"
+                                    "{\"topic\":\"t\",\"partition\":0,\"offset\":2}]}]}"),
+                          &pf, &err),
+        -1);
+    ck_assert_int_eq(err.code, KRT_ERR_INPUT);
+    ck_assert_msg(strstr(err.msg, "/groups/1/partitions/1: 't' partition 0 of group 'g' is listed twice"),
+                  "%s", err.msg);
+    unlink(write_tmp(""));
+}
+END_TEST
+
+#define TRUNC_TOPIC(method)                                                                       \
+    "{\"topic\":\"t1\",\"method\":\"" method "\",\"partition_count\":1,\"replication_factor\":1,"  \
+    "\"cleanup_policy\":\"delete\",\"configs\":{},\"partitions\":[{\"partition\":0,"               \
+    "\"log_start_offset\":0,\"high_watermark\":3,\"new_log_start_offset\":3}]}"
+
+START_TEST(truncate_plan_refuses_a_repeated_topic)
+{
+    struct krt_trunc_plan p;
+    struct krt_error err;
+    ck_assert_int_eq(krt_trunc_plan_read(write_tmp("{\"krt_plan\":\"truncate\",\"mode\":\"all\","
+                                                   "\"topics\":[" TRUNC_TOPIC("delete-records") "]}"),
+                                         &p, &err),
+                     0);
+    krt_trunc_plan_free(&p);
+    ck_assert_int_eq(krt_trunc_plan_read(write_tmp("{\"krt_plan\":\"truncate\",\"mode\":\"all\","
+                                                   "\"topics\":[" TRUNC_TOPIC("delete-records") ","
+                                                   TRUNC_TOPIC("recreate") "]}"),
+                                         &p, &err),
+                     -1);
+    ck_assert_int_eq(err.code, KRT_ERR_INPUT);
+    ck_assert_msg(strstr(err.msg, "/topics/1/topic: topic 't1' is listed twice (first at /topics/0)"),
+                  "%s", err.msg);
+    unlink(write_tmp(""));
+}
+END_TEST
+
 /* Issue 10, defect 9: any legal group name gives a file inside the directory */
 START_TEST(undo_path_never_leaves_the_directory)
 {
@@ -158,4 +217,5 @@ END_TEST
 
 KRT_SUITE("plan", csv_three_and_four_columns, csv_errors_name_the_line, json_plan_and_undo,
           json_typed_errors_name_the_path, csv_with_a_nul_byte_is_refused,
-          undo_path_never_leaves_the_directory)
+          undo_path_never_leaves_the_directory, repeated_rows_are_refused,
+          truncate_plan_refuses_a_repeated_topic)
