@@ -28,6 +28,10 @@ done; done | "$produce" "$B" "$Bt" || bail "produce failed"
 printf '{"partitions":[{"topic":"%s","partition":2,"offset":3}],"version":1}\n' "$A" >"$tmp/del.json"
 kcli kafka-delete-records --bootstrap-server "$B" --offset-json-file "$tmp/del.json" >/dev/null 2>&1 || bail "delete-records failed"
 
+# kafka-consumer-groups with its stderr kept for the message (kcg_run, in
+# lib.sh, is the variant that retries on "Error")
+kcg() { kcli kafka-consumer-groups --bootstrap-server "$B" "$@" 2>"$tmp/kcg.err"; }
+
 # seed the group: A:0=5 A:1=2 A:2=4 B:0=3 (B:1 has no commit)
 printf '%s,0,5\n%s,1,2\n%s,2,4\n%s,0,3\n' "$A" "$A" "$A" "$Bt" >"$tmp/seed.csv"
 # (on a loaded machine kafka-consumer-groups can time out in FIND_COORDINATOR
