@@ -78,6 +78,19 @@ static int set(rd_kafka_conf_t *conf, const char *key, const char *val, const ch
     return 0;
 }
 
+static bool locked(const char *key)
+{
+    static const char *const keys[] = {
+        "isolation.level",       "enable.partition.eof", "auto.offset.reset",
+        "enable.auto.commit",    "enable.auto.offset.store", "group.id",
+        "group.instance.id",     "transactional.id",     "enable.idempotence",
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+        if (!strcmp(key, keys[i]))
+            return true;
+    return false;
+}
+
 int krt_conn_conf(const struct krt_common *c, enum krt_conn_kind kind,
                   const struct krt_props *extra, rd_kafka_conf_t **out, struct krt_error *err)
 {
@@ -108,22 +121,23 @@ int krt_conn_conf(const struct krt_common *c, enum krt_conn_kind kind,
         if (rc)
             goto fail;
     }
-    for (size_t i = 0; i < c->x.n; i++)
-        if (set(conf, c->x.items[i].key, c->x.items[i].value, "-X", err))
-            goto fail;
-    /* The tool's own settings (read_committed, partition EOF, bounded
-     * queues...) are what its correctness rests on: they come last, and a -X
-     * that asks for another value is refused rather than silently lost. */
-    for (size_t i = 0; extra && i < extra->n; i++) {
-        for (size_t j = 0; j < c->x.n; j++)
-            if (!strcmp(c->x.items[j].key, extra->items[i].key) &&
-                strcmp(c->x.items[j].value, extra->items[i].value)) {
-                krt_error_set(err, KRT_ERR_USAGE, "-X %s: %s needs %s=%s; it cannot be changed",
-                              extra->items[i].key, c->prog, extra->items[i].key,
-                              extra->items[i].value);
-                goto fail;
-            }
+    for (size_t i = 0; extra && i < extra->n; i++)
         if (set(conf, extra->items[i].key, extra->items[i].value, "internal setting", err))
+            goto fail;
+    for (size_t i = 0; i < c->x.n; i++) {
+        /* the tool's settings that its correctness rests on (what it reads,
+         * where it starts, how it commits) are not for -X to change: a
+         * conflicting -X is refused rather than silently obeyed; tuning
+         * settings (queues, timeouts) stay the operator's */
+        const char *v = extra && locked(c->x.items[i].key)
+                            ? krt_props_get(extra, c->x.items[i].key)
+                            : NULL;
+        if (v && strcmp(v, c->x.items[i].value)) {
+            krt_error_set(err, KRT_ERR_USAGE, "-X %s: %s needs %s=%s; it cannot be changed",
+                          c->x.items[i].key, c->prog, c->x.items[i].key, v);
+            goto fail;
+        }
+        if (set(conf, c->x.items[i].key, c->x.items[i].value, "-X", err))
             goto fail;
     }
     rd_kafka_conf_set_log_cb(conf, log_cb);
