@@ -237,13 +237,16 @@ create_topic "$K" 3 1
 KD=$tmp/kill
 kills=0
 torn=0
-for round in $(seq 1 12); do
+# (rounds until 12 kills landed, at most 30: on an idle machine a run can
+# finish before its kill, which then does not count)
+for round in $(seq 1 30); do
+    ((kills >= 12)) && break
     seq 1 2000 | awk -v r=$round '{ printf "k%d\tround-%d-%d-%0100d\n", $1, r, $1, 0 }' \
         | kcat -b "$B" -P -t "$K" -K $'\t' 2>/dev/null || bail "kcat -P failed"
     # small segments: many rolls (fsync, rename, manifest) for a kill to land in
     "$build/tools/krt-backup" --dir "$KD" --topic "$K" --segment-bytes 4K --codec snappy -q >/dev/null 2>&1 &
     pid=$!
-    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.3 + (r % 200) / 100 }')"
+    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.05 + (r % 100) / 100 }')"
     if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
     wait "$pid" 2>/dev/null
     compgen -G "$KD/$K/*/*.avro.part" >/dev/null && torn=$((torn + 1))
