@@ -426,12 +426,18 @@ run krt backup --dir "$XD" --topic "$JB" -X auto.offset.reset=earliest
 eq "-X auto.offset.reset=earliest is refused (exit 2)" "$rc" 2
 
 # --- two writers on one directory: the second is refused, the first unharmed
+touch "$tmp/before-follow"
+sleep 1
 "$build/tools/krt-backup" --dir "$JD" --topic "krt-test-bkj-$x-*" --follow -q >/dev/null 2>&1 &
 lpid=$!
-for i in $(seq 1 60); do flock -n "$JD" true || break; sleep 1; done # until it holds the lock
+# until it holds the lock (read from /proc/locks: probing with flock(1) would
+# take the lock itself for an instant and could make the writer be refused)
+for i in $(seq 1 60); do awk -v p="$lpid" '$2 == "FLOCK" && $5 == p { f = 1 } END { exit !f }' /proc/locks && break; sleep 1; done
 run krt backup --dir "$JD" --topic "krt-test-bkj-$x-*"
 eq "a second writer on a directory in use is refused (exit 4)" "$rc" 4
 contains "the refusal says the directory is in use" "$err" "in use"
+# a SIGTERM once it is following (its manifest rewritten at its cut) ends it cleanly
+for i in $(seq 1 60); do [[ $JD/manifest.json -nt $tmp/before-follow ]] && break; sleep 1; done
 kill -TERM "$lpid"; wait "$lpid"
 eq "the first writer still exits 0" "$?" 0
 run krt backup --dir "$JD" --verify
