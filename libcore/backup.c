@@ -1008,7 +1008,7 @@ int krt_backup_run(const struct krt_common *c, const struct krt_backup_opts *o,
         rc = connect_and_cut(&r, err);
     /* a directory this run created stays only once it holds a manifest:
      * an unknown topic, an unreachable cluster or a refusal leave nothing */
-    if (rc && new_dir && r.store.root)
+    if (rc && new_dir && r.store.locked) /* never one another writer holds */
         rmdir(o->dir);
     if (!rc) {
         if (r.m.created_ms < 0)

@@ -62,14 +62,21 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     snprintf(conn->last_errstr, sizeof(conn->last_errstr), "%s", reason);
 }
 
+/* The name librdkafka gets for @p key: kcat's "topic." prefix for
+ * topic-level properties is dropped (but not from the global topic.* ones). */
+static const char *conf_name(const char *key)
+{
+    if (!strncmp(key, "topic.", 6) && strcmp(key, "topic.metadata.refresh.interval.ms") &&
+        strncmp(key, "topic.metadata.", 15) && strcmp(key, "topic.blacklist"))
+        return key + 6;
+    return key;
+}
+
 static int set(rd_kafka_conf_t *conf, const char *key, const char *val, const char *src,
                struct krt_error *err)
 {
     char errstr[512];
-    const char *k = key;
-    if (!strncmp(k, "topic.", 6) && strcmp(k, "topic.metadata.refresh.interval.ms") &&
-        strncmp(k, "topic.metadata.", 15) && strcmp(k, "topic.blacklist"))
-        k += 6; /* kcat's topic. prefix for topic-level properties */
+    const char *k = conf_name(key);
     if (rd_kafka_conf_set(conf, k, val, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
         if (krt_props_is_secret(k))
             return krt_error_set(err, KRT_ERR_USAGE, "%s: invalid value for '%s'", src, k);
@@ -129,12 +136,11 @@ int krt_conn_conf(const struct krt_common *c, enum krt_conn_kind kind,
          * where it starts, how it commits) are not for -X to change: a
          * conflicting -X is refused rather than silently obeyed; tuning
          * settings (queues, timeouts) stay the operator's */
-        const char *v = extra && locked(c->x.items[i].key)
-                            ? krt_props_get(extra, c->x.items[i].key)
-                            : NULL;
+        const char *name = conf_name(c->x.items[i].key); /* -X topic.K is K */
+        const char *v = extra && locked(name) ? krt_props_get(extra, name) : NULL;
         if (v && strcmp(v, c->x.items[i].value)) {
             krt_error_set(err, KRT_ERR_USAGE, "-X %s: %s needs %s=%s; it cannot be changed",
-                          c->x.items[i].key, c->prog, c->x.items[i].key, v);
+                          c->x.items[i].key, c->prog, name, v);
             goto fail;
         }
         if (set(conf, c->x.items[i].key, c->x.items[i].value, "-X", err))

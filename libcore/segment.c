@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -651,6 +652,23 @@ void krt_seg_reader_close(struct krt_seg_reader *r)
 
 /* ---- whole-file check ---- */
 
+/* A header cut short by a crash while the file was created: small, and what
+ * is there of the magic is Avro's. A foreign file or a corrupt header with
+ * data behind it is no such thing: it is refused, never removed. */
+static bool header_cut_short(const char *path, int64_t size)
+{
+    static const unsigned char magic[4] = {'O', 'b', 'j', 1};
+    unsigned char head[4];
+    if (size > 65536)
+        return false;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t n = fread(head, 1, sizeof(head), f);
+    fclose(f);
+    return n == (size_t)(size < 4 ? size : 4) && !memcmp(head, magic, n);
+}
+
 int krt_seg_check(const char *path, int allow_torn, struct krt_seg_info *info,
                   struct krt_error *err)
 {
@@ -659,7 +677,7 @@ int krt_seg_check(const char *path, int allow_torn, struct krt_seg_info *info,
     memset(info, 0, sizeof(*info));
     if (walk_file(path, &w, &header_ok, err))
         return -1;
-    if (!header_ok && allow_torn) {
+    if (!header_ok && allow_torn && header_cut_short(path, w.size)) {
         /* killed while the header was written: the file holds no record */
         info->header_torn = 1;
         return 0;

@@ -237,7 +237,7 @@ int krt_store_open_dir(struct krt_store *s, const char *root, int create, struct
 
 int krt_store_lock(struct krt_store *s, struct krt_error *err)
 {
-    if (s->lock_fd > 0)
+    if (s->locked)
         return 0;
     int fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -253,14 +253,16 @@ int krt_store_lock(struct krt_store *s, struct krt_error *err)
                              strerror(e));
     }
     s->lock_fd = fd;
+    s->locked = true;
     return 0;
 }
 
 void krt_store_close(struct krt_store *s)
 {
-    if (s->lock_fd > 0)
+    if (s->locked)
         close(s->lock_fd);
     s->lock_fd = 0;
+    s->locked = false;
     free(s->root);
     s->root = NULL;
 }

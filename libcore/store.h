@@ -10,6 +10,8 @@
 #ifndef KRT_STORE_H
 #define KRT_STORE_H
 
+#include <stdbool.h>
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -43,7 +45,8 @@ struct krt_store_ops {
 struct krt_store {
     const struct krt_store_ops *ops;
     char *root; /**< the local directory */
-    int lock_fd; /**< the directory held by krt_store_lock, or -1 (0 in a zeroed store: none) */
+    int lock_fd; /**< the directory held by krt_store_lock, when locked */
+    bool locked; /**< krt_store_lock holds lock_fd (which may be 0 when stdin is closed) */
 };
 
 /** @brief Open the local directory @p root as a store, creating it (mode

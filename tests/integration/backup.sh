@@ -424,6 +424,10 @@ contains "the refusal names the setting" "$err" "isolation.level"
 [[ ! -e $XD ]] && ok "a refused run leaves no directory" || not_ok "a refused run leaves no directory" "$(ls -la "$XD")"
 run krt backup --dir "$XD" --topic "$JB" -X auto.offset.reset=earliest
 eq "-X auto.offset.reset=earliest is refused (exit 2)" "$rc" 2
+for k in topic.auto.offset.reset=earliest topic.isolation.level=read_uncommitted; do
+    run krt backup --dir "$XD" --topic "$JB" -X "$k"
+    eq "-X $k (kcat's topic. prefix) is refused too (exit 2)" "$rc" 2
+done
 
 # --- two writers on one directory: the second is refused, the first unharmed
 touch "$tmp/before-follow"
@@ -432,7 +436,9 @@ sleep 1
 lpid=$!
 # until it holds the lock (read from /proc/locks: probing with flock(1) would
 # take the lock itself for an instant and could make the writer be refused)
-for i in $(seq 1 60); do awk -v p="$lpid" '$2 == "FLOCK" && $5 == p { f = 1 } END { exit !f }' /proc/locks && break; sleep 1; done
+held=0
+for i in $(seq 1 60); do awk -v p="$lpid" '$2 == "FLOCK" && $5 == p { f = 1 } END { exit !f }' /proc/locks && { held=1; break; }; sleep 1; done
+((held)) || bail "the --follow writer never took its lock (/proc/locks)"
 run krt backup --dir "$JD" --topic "krt-test-bkj-$x-*"
 eq "a second writer on a directory in use is refused (exit 4)" "$rc" 4
 contains "the refusal says the directory is in use" "$err" "in use"

@@ -335,6 +335,13 @@ START_TEST(a_torn_first_block_or_header_is_recovered)
     ck_assert_msg(!krt_seg_check(path_of("first.part"), 1, &info, &e), "%s", e.msg);
     ck_assert_int_eq(info.header_torn, 1);
     ck_assert_int_eq(krt_seg_check(path_of("first.part"), 0, &info, &e), -1);
+    /* a foreign or corrupt file is refused, never taken for a torn header
+     * (a resume would remove it) */
+    FILE *f = fopen(path_of("foreign.part"), "wb");
+    fputs("PAR1 not avro at all", f);
+    fclose(f);
+    ck_assert_int_eq(krt_seg_check(path_of("foreign.part"), 1, &info, &e), -1);
+    ck_assert_int_eq(info.header_torn, 0);
 }
 END_TEST
 
