@@ -77,7 +77,9 @@ load_start() {
     LOAD_PID=$!
 }
 
-acked_count() { grep -c '"producer_send_success"' "$1" 2>/dev/null || true; }
+# (0 also while the producer's output file does not exist yet: grep -c prints
+# nothing then, and an empty count broke the waits below)
+acked_count() { local n; n=$(grep -c '"producer_send_success"' "$1" 2>/dev/null); echo "${n:-0}"; }
 
 load_wait_acked() { # load_wait_acked OUT N SECS: until N records are acknowledged
     local out=$1 n=$2 secs=$3 t0=$SECONDS
