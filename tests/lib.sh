@@ -13,6 +13,16 @@ tap_failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# KRT_TEST_TRACE=DIR (scripts/test --profile): every command of the test
+# with a timestamp, in DIR/NAME.trace, for scripts/test-profile
+if [[ -n ${KRT_TEST_TRACE:-} ]]; then
+    exec {krt_trace_fd}>"$KRT_TEST_TRACE/$(basename "$0" .sh).trace"
+    BASH_XTRACEFD=$krt_trace_fd
+    # the line of the test script: the outermost call's while in a function
+    PS4='+${EPOCHREALTIME} ${FUNCNAME:+${BASH_LINENO[${#BASH_LINENO[@]}-2]} }${FUNCNAME:-$LINENO} '
+    set -x
+fi
+
 krt() { "$build/tools/krt-$1" "${@:2}"; }
 kcli() { "$cluster" cli "$@"; }
 
@@ -62,11 +72,31 @@ need_cluster() {
 # A topic name unique to this run, so tests never see each other's data.
 topic_name() { echo "krt-test-$1-$$-$RANDOM"; }
 
-create_topic() { # create_topic NAME PARTITIONS RF [--config k=v]...
-    local t=$1 p=$2 r=$3; shift 3
-    kcli kafka-topics --bootstrap-server "$B" --create --topic "$t" --partitions "$p" \
-        --replication-factor "$r" "$@" >/dev/null 2>"$tmp/create.err" \
-        || bail "cannot create topic $t: $(cat "$tmp/create.err")"
+# Topics are made and removed with tests/helpers/topics.py (librdkafka's admin
+# API): kafka-topics starts a JVM per call, 2-5 s each on a busy machine, and
+# the tests made about 40 topics. create_topic returns once every broker knows
+# every partition's leader, so the next command may go to any broker.
+create_topic() { # create_topic NAME PARTITIONS RF|ASSIGNMENT [--config k=v]... (ASSIGNMENT: "1:2,2:3")
+    python3 "$src/tests/helpers/topics.py" create "$B" "$@" 2>"$tmp/create.err" \
+        || bail "cannot create topic $1: $(cat "$tmp/create.err")"
+}
+# recreate_topic NAME PARTITIONS RF: delete it, then create it anew (again
+# while the broker still reports the old one as being deleted; 30 s at most)
+recreate_topic() {
+    local i
+    delete_topics "$1"
+    for i in $(seq 1 30); do
+        python3 "$src/tests/helpers/topics.py" create "$B" "$@" 2>"$tmp/create.err" && return 0
+        sleep 1
+    done
+    bail "cannot recreate topic $1: $(cat "$tmp/create.err")"
+}
+# delete_topics NAME...: one request for all (topics already gone are fine);
+# a failure is a diagnostic line, not a failed test (the cluster goes away
+# after the run anyway)
+delete_topics() {
+    python3 "$src/tests/helpers/topics.py" delete "$B" "$@" 2>"$tmp/delete.err" \
+        || diag "deleting topics: $(cat "$tmp/delete.err")"
 }
 
 # quiet_consumer GROUP CLIENT_ID TOPIC: start, in the background, a group

@@ -11,11 +11,10 @@ trap 'restore; rm -rf "$tmp"' EXIT
 
 x=$$-$RANDOM
 T1=krt-test-a1-$x T2=krt-test-a2-$x T3=krt-test-a3-$x T22=krt-test-a22-$x
-kt() { kcli kafka-topics --bootstrap-server "$B" "$@" >/dev/null 2>&1 || bail "kafka-topics $*"; }
-kt --create --topic "$T1" --replica-assignment 1,2,3                                       # RF 1
-kt --create --topic "$T2" --replica-assignment 1:2,2:3,3:1 --config min.insync.replicas=1   # RF 2, min ISR 1
-kt --create --topic "$T3" --replica-assignment 1:2:3,2:3:1 --config min.insync.replicas=2   # RF 3, min ISR 2
-kt --create --topic "$T22" --replica-assignment 2:3,3:1 --config min.insync.replicas=2      # RF 2, min ISR 2
+create_topic "$T1" 3 1,2,3                                       # RF 1
+create_topic "$T2" 3 1:2,2:3,3:1 --config min.insync.replicas=1   # RF 2, min ISR 1
+create_topic "$T3" 2 1:2:3,2:3:1 --config min.insync.replicas=2   # RF 3, min ISR 2
+create_topic "$T22" 2 2:3,3:1 --config min.insync.replicas=2      # RF 2, min ISR 2
 sel=(--topic "$T1" --topic "$T2" --topic "$T3" --topic "$T22")
 
 # Expected with broker 2 gone, computed from the placement above:
@@ -43,7 +42,7 @@ contains "the table lists the risks" "$out" "replication factor 1: losing one br
 # is any string, and a crafted one must not run anything when the operator
 # pastes the command. Run through sh -c, it repairs exactly that group.
 H=krt-test-hostile-$x
-kt --create --topic "$H" --partitions 1 --replication-factor 3
+create_topic "$H" 1 3
 seq 1 4 | kcat -P -b "$B" -t "$H" -p 0 || bail "produce failed"
 evil="g-$x 'q' \"d\" \$(touch pwned1) \`touch pwned2\`; touch pwned3 && touch pwned4 | x>pwned5 *"
 nl="g-$x"$'\n'"line2 \$(touch pwned6) '"
@@ -76,7 +75,7 @@ eq "hostile group: nothing else ran (no file the name tried to create)" "$(ls -A
 eq "hostile group: repaired to the high watermark (kafka-consumer-groups --describe)" \
     "$(kcli kafka-consumer-groups --bootstrap-server "$B" --describe --group "$evil" 2>/dev/null \
         | awk -v t="$H" '{ for (i = 1; i < NF; i++) if ($i == t) print $(i + 1), $(i + 2) }')" "0 $(kcat_offset "$H" 0 -1)"
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$H" >/dev/null 2>&1
+delete_topics "$H"
 
 # --- what-if
 run krt audit "${sel[@]}" --assume-down 2 --json
@@ -171,7 +170,7 @@ eq "unreachable cluster exits 3" "$rc" 3
 # --- a real loss: unclean leader election on RF 2 / min ISR 1, against a baseline
 U=krt-test-unclean-$x
 GA=g-a-$x GB=g-b-$x
-kt --create --topic "$U" --replica-assignment 1:2 --config min.insync.replicas=1 --config unclean.leader.election.enable=true
+create_topic "$U" 1 1:2 --config min.insync.replicas=1 --config unclean.leader.election.enable=true
 seq 1 5 | kcat -P -b "$B" -t "$U" -p 0 || bail "produce failed"
 leader_isr() { kcli kafka-topics --bootstrap-server "$B" --describe --topic "$U" 2>/dev/null | awk '$3 == "Partition:" { print $6, $10 }'; }
 wait_for() { local want=$1 t0=$SECONDS; until [[ $(leader_isr) == "$want" ]]; do ((SECONDS - t0 < 60)) || return 1; sleep 1; done; }
@@ -221,6 +220,5 @@ run krt audit --topic "$U" --baseline "$tmp/base-bad.json"
 eq "a baseline with a string partition exits 2" "$rc" 2
 contains "and names the file and the JSON path" "$err" "base-bad.json: /partitions/0/partition:"
 "$cluster" restart 1 >/dev/null 2>&1
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$U" >/dev/null 2>&1
-for t in "$T1" "$T2" "$T3" "$T22"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done
+delete_topics "$U" "$T1" "$T2" "$T3" "$T22"
 done_testing

@@ -142,5 +142,5 @@ run krt offsets -b 127.0.0.1:1 --timeout 2s --command-config "$tmp/sasl.properti
 lacks "secret not in stderr" "$err" "s3cr3t-value"
 lacks "secret not in stdout" "$out" "s3cr3t-value"
 
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$T" >/dev/null 2>&1
+delete_topics "$T"
 done_testing

@@ -299,7 +299,5 @@ if ((took < 45)); then ok "three processes on a missing target finish in ${took}
 cut -d'|' -f1-6 "$tmp/src" >"$tmp/want-all"
 exactly_once "three processes on a missing target" "$S.resend.p" "$tmp/want-all" "par-$x"
 
-for t in "$S" "$S.resend.billing" "$S.flt" "$S.resend.t" "$S.resend.p" "$P" "$N" "$N.compact" "$W" "$W.resend.t" "$K" "$K.resend.k" "$K.resend.b" "$K.resend.w" "$K.resend.r"; do
-    kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1
-done
+delete_topics "$S" "$S.resend.billing" "$S.flt" "$S.resend.t" "$S.resend.p" "$P" "$N" "$N.compact" "$W" "$W.resend.t" "$K" "$K.resend.k" "$K.resend.b" "$K.resend.w" "$K.resend.r"
 done_testing

@@ -198,8 +198,14 @@ t0=$SECONDS
 run krt rewind --group "$GA" --topic "$A" --to-earliest --execute --wait-empty 2 --undo-file "$tmp/undo-a.json"
 eq "--wait-empty times out with exit 4" "$rc" 4
 if ((SECONDS - t0 <= 10)); then ok "--wait-empty gave up after about 2s"; else not_ok "--wait-empty gave up after about 2s" "$((SECONDS - t0))s"; fi
-( sleep 3; kill "$consumer" ) &
-run krt rewind --group "$GA" --topic "$A" --to-earliest --execute --wait-empty 60 --undo-file "$tmp/undo-a.json"
+# the consumer leaves once krt says it waits (a fixed 3 s was too short for
+# an ASan build on a loaded machine to get there: no "waiting" line)
+krt rewind --group "$GA" --topic "$A" --to-earliest --execute --wait-empty 60 --undo-file "$tmp/undo-a.json" \
+    >"$tmp/out" 2>"$tmp/err" &
+krtpid=$!
+for _ in $(seq 1 120); do grep -q 'waiting for group' "$tmp/err" && break; sleep 0.5; done
+kill "$consumer"
+wait "$krtpid"; rc=$?; out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
 eq "--wait-empty applies once the consumer left" "$rc" 0
 contains "--wait-empty said who it waited for" "$err" "waiting for group '$GA' to become empty"
 eq "the plan was applied" "$(kcg_run --describe --group "$GA" | awk -v t="$A" '$2 == t { print $3, $4 }' | sort)" "$(printf '0 0\n1 0\n2 3')"
@@ -277,7 +283,9 @@ eq "the consumer committed the 20 records" "$(committed_w)" 20
 krt rewind --group "$GW" --topic "$W" --shift-by -2 --execute --wait-empty 120 --undo-file "$tmp/undo-w.json" --json \
     >"$tmp/out-w" 2>"$tmp/err-w" &
 krtpid=$!
-sleep 2
+# the records come once krt waits (it was a fixed 2 s: a slower start read
+# the fresh commit and tested nothing)
+for _ in $(seq 1 120); do grep -q 'waiting for group' "$tmp/err-w" && break; sleep 0.5; done
 seq 21 30 | kcat -P -b "$B" -t "$W"
 for _ in $(seq 1 120); do [[ $(committed_w) == 30 ]] && break; sleep 0.5; done
 fresh=$(committed_w)
@@ -325,9 +333,5 @@ printf '{"krt_plan":"rewind","groups":[{"group":"%s","partitions":[{"topic":"%s"
 bad "JSON plan with a misspelled key" "key.json: /groups/0/partitions/0/ofset:" --from-file "$tmp/key.json" --execute
 KRT_BOOTSTRAP_SERVERS=127.0.0.1:1 run krt rewind --group "$G" --from-file "$tmp/no-such.csv" --execute --timeout 3s
 eq "a mistyped --from-file path is bad input (2)" "$rc" 2
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$W" >/dev/null 2>&1
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$A" >/dev/null 2>&1
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$Bt" >/dev/null 2>&1
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$R" >/dev/null 2>&1
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$S" >/dev/null 2>&1
+delete_topics "$W" "$A" "$Bt" "$R" "$S"
 done_testing

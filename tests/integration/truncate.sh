@@ -116,8 +116,7 @@ E=krt-test-drift2-$x
 create_topic "$E" 3 3
 seq 1 30 | kcat -P -b "$B" -t "$E"
 run krt truncate --topic "$E" --plan-out "$tmp/plan2.json"
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$E" >/dev/null 2>&1
-for _ in $(seq 1 30); do kcli kafka-topics --bootstrap-server "$B" --create --topic "$E" --partitions 2 --replication-factor 3 >/dev/null 2>&1 && break; sleep 1; done
+recreate_topic "$E" 2 3
 seq 1 8 | kcat -P -b "$B" -t "$E"
 hw_e="$(kcat_offset "$E" 0 -1) $(kcat_offset "$E" 1 -1)"
 run krt truncate --plan "$tmp/plan2.json" --execute
@@ -132,8 +131,7 @@ seq 1 10 | kcat -P -b "$B" -t "$F" -p 0
 run krt truncate --topic "$F" --before-offset 4 --execute --yes
 eq "drift3: log start moved to 4" "$(kcat_offset "$F" 0 -2)" 4
 run krt truncate --topic "$F" --before-offset 6 --plan-out "$tmp/plan3.json"
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$F" >/dev/null 2>&1
-for _ in $(seq 1 30); do kcli kafka-topics --bootstrap-server "$B" --create --topic "$F" --partitions 1 --replication-factor 3 >/dev/null 2>&1 && break; sleep 1; done
+recreate_topic "$F" 1 3
 seq 1 10 | kcat -P -b "$B" -t "$F" -p 0
 eq "drift3: recreated and refilled (kcat -Q)" "$(kcat_offset "$F" 0 -2) $(kcat_offset "$F" 0 -1)" "0 10"
 run krt truncate --plan "$tmp/plan3.json" --execute --yes
@@ -320,7 +318,7 @@ eq "strace: the plan is renamed into place, then its directory is opened and fsy
         o && /fsync\(/ { if ($0 ~ "fsync\\(" fd "\\)") s = 1 }
         END { print (r && o && s) ? "yes" : "no" }' "$tmp/st")" yes
 
-for t in "$T" "$TW" "$C" "$D" "$E" "$F" "$P" "$R" "$C2" "$C3" "$C4" "$R2" "$V"; do kcli kafka-topics --bootstrap-server "$B" --delete --topic "$t" >/dev/null 2>&1; done
+delete_topics "$T" "$TW" "$C" "$D" "$E" "$F" "$P" "$R" "$C2" "$C3" "$C4" "$R2" "$V"
 # --- a time before the epoch (issue 10, defect 8): Kafka reads -1 as "latest",
 # so this once planned to delete every record. Bad input, refused before any
 # network call, nothing deleted.
@@ -334,6 +332,6 @@ eq "nothing deleted (kcat: log start 0, high watermark 5)" \
     "$(kcat_offset "$PE" 0 -2) $(kcat_offset "$PE" 0 -1)" "0 5"
 run krt truncate -b 127.0.0.1:1 --timeout 1s --topic "$PE" --before-datetime 1969-12-31T23:59:59.999Z --execute
 eq "refused before any network call (unreachable broker, still 2)" "$rc" 2
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$PE" >/dev/null 2>&1
+delete_topics "$PE"
 
 done_testing
