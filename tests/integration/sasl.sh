@@ -10,6 +10,18 @@ SB=$("$cluster" start --sasl 2>"$tmp/start.err") || bail "cannot start SASL clus
 admin="$KRT_CLUSTER_DIR/admin.properties"
 alice="$KRT_CLUSTER_DIR/alice.properties"
 
+# An ACL reaches the brokers a moment after kafka-acls returned (KRaft
+# metadata): until CMD... succeeds and its stderr holds TEXT, 30 s at most,
+# instead of a fixed second that a loaded machine can outlast.
+acl_in_effect() { # acl_in_effect WANT_RC TEXT CMD...
+    local want=$1 text=$2 t0=$SECONDS; shift 2
+    while :; do
+        run "$@"
+        [[ $rc == "$want" && $err == *"$text"* ]] && return 0
+        ((SECONDS - t0 < 30)) || return 0 # the assertions that follow say what is wrong
+        sleep 0.5
+    done
+}
 T=$(topic_name sasl)
 kcli kafka-topics --bootstrap-server "$SB" --command-config "$admin" --create --topic "$T" \
     --partitions 2 --replication-factor 3 >/dev/null 2>&1 || bail "cannot create topic as admin"
@@ -29,8 +41,7 @@ contains "the error names the topic" "$err" "'$T'"
 # with DESCRIBE on the topic but no READ on the group: group authorization fails
 kcli kafka-acls --bootstrap-server "$SB" --command-config "$admin" --add --allow-principal User:alice \
     --operation Describe --topic "$T" >/dev/null 2>&1 || bail "cannot add ACL"
-sleep 1
-run krt offsets -b "$SB" --command-config "$alice" --topic "$T" --json
+acl_in_effect 0 "" krt offsets -b "$SB" --command-config "$alice" --topic "$T" --json
 eq "alice with DESCRIBE reads offsets" "$rc" 0
 run krt offsets -b "$SB" --command-config "$alice" --group "billing-$$"
 eq "alice without group ACL exits 3" "$rc" 3
@@ -52,8 +63,7 @@ for acl in "--operation Read --operation Describe --group krt-resend. --resource
     kcli kafka-acls --bootstrap-server "$SB" --command-config "$admin" --add --allow-principal User:alice \
         $acl >/dev/null 2>&1 || bail "cannot add ACL $acl"
 done
-sleep 1
-run timeout 120 "$build/tools/krt-resend" -b "$SB" --command-config "$alice" --id acl-$$ --team t \
+acl_in_effect 3 "'$T'" timeout 120 "$build/tools/krt-resend" -b "$SB" --command-config "$alice" --id acl-$$ --team t \
     --topic "$T" --execute
 eq "resend without READ on the source exits 3" "$rc" 3
 contains "the error says not authorized" "$err" "uthoriz"
@@ -63,8 +73,7 @@ eq "the error is one line" "$(printf '%s\n' "$err" | wc -l)" 1
 # delete from it
 kcli kafka-acls --bootstrap-server "$SB" --command-config "$admin" --add --allow-principal User:alice \
     --operation DescribeConfigs --topic "$T" >/dev/null 2>&1 || bail "cannot add ACL"
-sleep 1
-run krt truncate -b "$SB" --command-config "$alice" --topic "$T" --execute
+acl_in_effect 3 "cannot delete records of '$T'" krt truncate -b "$SB" --command-config "$alice" --topic "$T" --execute
 eq "truncate without DELETE permission exits 3" "$rc" 3
 contains "the error names the topic" "$err" "cannot delete records of '$T'"
 contains "the error says not authorized" "$err" "uthoriz"
