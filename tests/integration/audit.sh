@@ -173,7 +173,9 @@ GA=g-a-$x GB=g-b-$x
 create_topic "$U" 1 1:2 --config min.insync.replicas=1 --config unclean.leader.election.enable=true
 seq 1 5 | kcat -P -b "$B" -t "$U" -p 0 || bail "produce failed"
 leader_isr() { kcli kafka-topics --bootstrap-server "$B" --describe --topic "$U" 2>/dev/null | awk '$3 == "Partition:" { print $6, $10 }'; }
-wait_for() { local want=$1 t0=$SECONDS; until [[ $(leader_isr) == "$want" ]]; do ((SECONDS - t0 < 60)) || return 1; sleep 1; done; }
+# (180 s: after 'restart', broker 2 must start, register and be elected; at a
+# load average of 70 that took 73 s)
+wait_for() { local want=$1 t0=$SECONDS; until [[ $(leader_isr) == "$want" ]]; do ((SECONDS - t0 < 180)) || return 1; sleep 1; done; }
 wait_for "1 1,2" || bail "ISR of $U never became 1,2"
 "$cluster" kill 2
 wait_for "1 1" || bail "ISR of $U never shrank to 1"
