@@ -22,5 +22,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
 print(server.server_address[1], flush=True)
-threading.Timer(60, server.shutdown).start()
+# a daemon: the process ends when the first POST has shut the server down
+# (a plain timer kept it alive for the whole 60 s, and the test waits for it)
+timer = threading.Timer(60, server.shutdown)
+timer.daemon = True
+timer.start()
 server.serve_forever()
