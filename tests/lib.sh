@@ -65,6 +65,14 @@ bail() { echo "Bail out! $(one_line "$*")"; exit 1; }
 need_cluster() {
     B=${KRT_TEST_BOOTSTRAP:-}
     [[ -n $B ]] || bail "no test cluster: KRT_TEST_BOOTSTRAP is not set (run ./scripts/test)"
+    # A test killed at its timeout never ran its trap that brings back the
+    # brokers it stopped, and every later test failed with it: each test
+    # starts with every broker running (restart refuses a running one at once)
+    local id
+    for id in 1 2 3; do
+        "$cluster" resume "$id" >/dev/null 2>&1
+        "$cluster" restart "$id" >/dev/null 2>&1
+    done
     kcat -b "$B" -L -m 5 >/dev/null 2>&1 || bail "test cluster at $B does not answer"
     export KRT_BOOTSTRAP_SERVERS=$B
 }
