@@ -5,6 +5,7 @@ JVM for each call (2-5 s on a busy machine).
 
   topics.py create BOOTSTRAP TOPIC PARTITIONS RF|ASSIGNMENT [--config K=V]...
   topics.py delete BOOTSTRAP TOPIC...
+  topics.py groups-ready BOOTSTRAP [SECS]
 
 ASSIGNMENT is kafka-topics' --replica-assignment ("1:2,2:3,3:1": the broker
 ids of each partition's replicas, the preferred leader first). create returns once every broker of the cluster, asked on its own, reports
@@ -88,13 +89,38 @@ def delete(bootstrap, topics):
         fail("cannot delete " + "; ".join(failed))
 
 
+def groups_ready(bootstrap, secs):
+    """Until the group coordinators answer: the first group request of a new
+    cluster creates __consumer_offsets and loads its partitions, which took
+    longer than a tool's 10 s request on a loaded machine. 50 group names
+    reach each of its partitions (offsets.topic.num.partitions=10) with odds
+    of about 199 in 200."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    names = ["krt-warm-up-%d" % i for i in range(50)]
+    deadline = time.monotonic() + secs
+    while True:
+        errors = []
+        for g, fut in admin.describe_consumer_groups(names, request_timeout=30).items():
+            try:
+                fut.result()
+            except KafkaException as e:
+                errors.append("%s: %s" % (g, e.args[0].str()))
+        if not errors:
+            return
+        if time.monotonic() > deadline:
+            fail("group coordinators not ready after %d s: %s" % (secs, errors[0]))
+        time.sleep(1)
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("create", "delete"):
-        fail("usage: topics.py create|delete BOOTSTRAP ...", 2)
+    if len(sys.argv) < 3 or sys.argv[1] not in ("create", "delete", "groups-ready"):
+        fail("usage: topics.py create|delete|groups-ready BOOTSTRAP ...", 2)
     if sys.argv[1] == "create":
         create(sys.argv[2], sys.argv[3:])
-    else:
+    elif sys.argv[1] == "delete":
         delete(sys.argv[2], sys.argv[3:])
+    else:
+        groups_ready(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 180)
 
 
 if __name__ == "__main__":
