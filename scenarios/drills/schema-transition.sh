@@ -55,7 +55,7 @@ JSON
 
 drill_schema_transition() {
     local t sub R ok=1 why=() n1 n2 n3 d="$work/schema" app="$here/schema_app.py"
-    local id1 id2 t0 rto cpid
+    local id1 id2 t0 rto cpid wait_s=$((120 + records / 1000))
     mkdir -p "$d"
     t=$(drill_name schema); sub="$t-value"
     n1=$((records / 3)); n2=$((records / 3)); n3=$((records - n1 - n2))
@@ -79,7 +79,7 @@ drill_schema_transition() {
     cpid=$!
     rb python3 "$app" produce "$B" "$R" "$sub" "$t" "$d/order-v1.avsc" "$n1" s1 "$d/acked1.jsonl" --auto-register
     id1=$(jq -r .schema_id <<<"$rb_out")
-    st_wait_consumed "$d/consumed.jsonl" "$n1" 120 || { ok=0; why+=("stage 1: the consumer fell behind"); }
+    st_wait_consumed "$d/consumed.jsonl" "$n1" "$wait_s" || { ok=0; why+=("stage 1: the consumer fell behind"); }
 
     step "gate for stage 2 (runbook steps 1-3): offline, against the registry, against the topic"
     t0=$(now_ms)
@@ -97,7 +97,7 @@ drill_schema_transition() {
     echo "$d/order-v2.avsc" >"$d/control"
     st_wait_switch "$d/consumed.jsonl" order-v2.avsc 60 || { ok=0; why+=("the consumer did not switch to v2"); }
     rb python3 "$app" produce "$B" "$R" "$sub" "$t" "$d/order-v1.avsc" "$n2" s2 "$d/acked2.jsonl" --auto-register
-    st_wait_consumed "$d/consumed.jsonl" "$((n1 + n2))" 120 || { ok=0; why+=("stage 2: the consumer fell behind"); }
+    st_wait_consumed "$d/consumed.jsonl" "$((n1 + n2))" "$wait_s" || { ok=0; why+=("stage 2: the consumer fell behind"); }
 
     step "gate for stage 3 (runbook step 4): register v2 (plan file first), producers then look it up"
     rb "$(krt_path schema)" register --registry "$R" --subject "$sub" "$d/order-v2.avsc" \
@@ -110,7 +110,7 @@ drill_schema_transition() {
     rb python3 "$app" produce "$B" "$R" "$sub" "$t" "$d/order-v2.avsc" "$n3" s3 "$d/acked3.jsonl"
     [[ $(jq -r .schema_id <<<"$rb_out") == "$id2" ]] \
         || { ok=0; why+=("the v2 producer wrote id $(jq -r .schema_id <<<"$rb_out"), krt registered '$id2'"); }
-    st_wait_consumed "$d/consumed.jsonl" "$records" 120 || { ok=0; why+=("stage 3: the consumer fell behind"); }
+    st_wait_consumed "$d/consumed.jsonl" "$records" "$wait_s" || { ok=0; why+=("stage 3: the consumer fell behind"); }
     rto=$(secs_since "$t0")
     rb "$(krt_path schema)" check-topic "$t" --reader "$d/order-v2.avsc" --registry "$R" --json
     local ct2="$rb_out"
