@@ -305,7 +305,8 @@ void krt_avro_decoder_free(struct krt_avro_decoder *d)
 struct rd {
     const unsigned char *p, *start, *end;
     struct krt_error *err;
-    int64_t items; /* array and map items read so far in this value */
+    int printing;          /* a JSON value is being built */
+    uint64_t repeated_keys; /* map keys seen twice in one map (the last value kept) */
 };
 
 static int truncated(struct rd *b)
@@ -344,13 +345,41 @@ static int read_len(struct rd *b, size_t *n)
     return 0;
 }
 
-/* An item may take no byte at all (null, an empty record), so a block count
- * is bounded by what the value can hold: the bytes left plus a fixed number
- * of empty items for the whole value. A tiny hostile value then cannot spin
- * through 2^62 items or fill memory. */
-#define MAX_EMPTY_ITEMS 1000000
+/* Bounds on a block of items, proportional to the input and never below
+ * what Java's Avro reads: an item that takes at least one byte is bounded by
+ * the bytes left in the value (exact, so no legitimate value is refused). An
+ * item that takes no byte at all (null, a fixed of size 0, a record of such
+ * fields) is bounded by Java's collection limit (SystemLimitException:
+ * 2^31 - 9 items); such blocks are skipped in one step when nothing is
+ * printed, so a huge count costs no time, and at most KRT_PRINT_EMPTY_ITEMS
+ * of them are turned into JSON (the decode command's output). */
+#define JAVA_MAX_ITEMS 2147483639LL
+#define KRT_PRINT_EMPTY_ITEMS (1LL << 24)
 
-static int block_count(struct rd *b, int64_t *l)
+/* does every value of @p n encode to zero bytes? */
+static int always_empty(const struct krt_avro_node *n, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return 0;
+    switch (n->type) {
+    case KRT_AVRO_NULL:
+        return 1;
+    case KRT_AVRO_FIXED:
+        return n->size == 0;
+    case KRT_AVRO_RECORD:
+        for (size_t i = 0; i < n->nfields; i++)
+            if (!always_empty(n->fields[i].type, depth + 1))
+                return 0;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* one block count of an array or map whose items are of writer type @p item;
+ * *total counts the items of this collection so far */
+static int block_count(struct rd *b, const struct krt_avro_node *item, int is_map, int64_t *total,
+                       int64_t *l, int *empty)
 {
     size_t n;
     if (read_long(b, l))
@@ -363,13 +392,76 @@ static int block_count(struct rd *b, int64_t *l)
         if (read_len(b, &n)) /* block size in bytes */
             return -1;
     }
-    int64_t limit = (int64_t)(b->end - b->start) + MAX_EMPTY_ITEMS;
-    if (*l > limit - b->items)
+    *empty = !is_map && always_empty(item, 0); /* a map entry has a key: one byte at least */
+    if (!*empty && *l > (int64_t)(b->end - b->p))
         return krt_error_set(b->err, KRT_ERR_INPUT,
-                             "a block of %lld items at byte %zu is more than the value can hold",
-                             (long long)*l, (size_t)(b->p - b->start));
-    b->items += *l;
+                             "a block of %lld items at byte %zu needs more than the %zu bytes "
+                             "left in the value",
+                             (long long)*l, (size_t)(b->p - b->start), (size_t)(b->end - b->p));
+    if (*empty && *l > JAVA_MAX_ITEMS - *total)
+        return krt_error_set(b->err, KRT_ERR_INPUT,
+                             "a block of %lld items at byte %zu: more than the %lld items Java's "
+                             "Avro reads in one array",
+                             (long long)*l, (size_t)(b->p - b->start), JAVA_MAX_ITEMS);
+    if (*empty && b->printing && *l > KRT_PRINT_EMPTY_ITEMS - *total)
+        return krt_error_set(b->err, KRT_ERR_INPUT,
+                             "an array of more than %lld items that take no byte at byte %zu: "
+                             "valid, but too many to print",
+                             KRT_PRINT_EMPTY_ITEMS, (size_t)(b->p - b->start));
+    *total += *l;
     return 0;
+}
+
+/* Repeated keys of one map, found without building the map: the keys point
+ * into the value; sorted once the map is read. */
+struct keyref {
+    const unsigned char *p;
+    size_t n;
+};
+
+static int keyref_cmp(const void *a, const void *b)
+{
+    const struct keyref *x = a, *y = b;
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->p, y->p, n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+struct keyset {
+    struct keyref stack[32], *v;
+    size_t n, cap;
+};
+
+static int keyset_add(struct keyset *k, const unsigned char *p, size_t n)
+{
+    if (!k->v) {
+        k->v = k->stack;
+        k->cap = 32;
+    }
+    if (k->n == k->cap) {
+        struct keyref *nv = malloc(2 * k->cap * sizeof(*nv));
+        if (!nv)
+            return -1;
+        memcpy(nv, k->v, k->n * sizeof(*nv));
+        if (k->v != k->stack)
+            free(k->v);
+        k->v = nv;
+        k->cap *= 2;
+    }
+    k->v[k->n++] = (struct keyref){p, n};
+    return 0;
+}
+
+static uint64_t keyset_repeats(struct keyset *k)
+{
+    uint64_t r = 0;
+    if (k->n > 1)
+        qsort(k->v, k->n, sizeof(*k->v), keyref_cmp);
+    for (size_t i = 1; i < k->n; i++)
+        r += !keyref_cmp(&k->v[i - 1], &k->v[i]);
+    if (k->v != k->stack)
+        free(k->v);
+    return r;
 }
 
 static json_t *real(double v)
@@ -512,19 +604,22 @@ static int skip(struct rd *b, const struct krt_avro_node *w, int depth)
             return krt_error_set(b->err, KRT_ERR_INPUT, "union branch %lld out of range", (long long)l);
         return skip(b, w->branches[l], depth + 1);
     case KRT_AVRO_ARRAY:
-    case KRT_AVRO_MAP:
+    case KRT_AVRO_MAP: {
+        int64_t total = 0;
+        int empty;
         for (;;) {
-            if (block_count(b, &l))
+            if (block_count(b, w->items, w->type == KRT_AVRO_MAP, &total, &l, &empty))
                 return -1;
             if (l == 0)
                 return 0;
-            for (int64_t i = 0; i < l; i++) {
+            for (int64_t i = 0; i < (empty ? 1 : l); i++) {
                 if (w->type == KRT_AVRO_MAP && (read_len(b, &n) || (b->p += n, 0)))
                     return -1;
                 if (skip(b, w->items, depth + 1))
                     return -1;
             }
         }
+    }
     default:
         return read_prim(b, w->type, w->type, NULL);
     }
@@ -570,19 +665,27 @@ static int decode_blocks(struct rd *b, const struct krt_avro_res *x, json_t **ou
 {
     int is_map = x->kind == RK_MAP;
     json_t *c = out ? (is_map ? json_object() : json_array()) : NULL;
-    int64_t l;
+    int64_t l, total = 0;
+    int empty;
     size_t n;
+    struct keyset keys = {.n = 0};
     for (;;) {
-        if (block_count(b, &l))
+        if (block_count(b, x->w->items, is_map, &total, &l, &empty))
             goto bad;
         if (l == 0)
             break;
-        for (int64_t i = 0; i < l; i++) {
+        /* items that take no byte all decode alike: without output, one is enough */
+        int64_t todo = empty && !c ? 1 : l;
+        for (int64_t i = 0; i < todo; i++) {
             char keybuf[256];
             char *key = NULL;
             if (is_map) {
                 if (read_len(b, &n))
                     goto bad;
+                if (!c && keyset_add(&keys, b->p, n)) {
+                    krt_error_set(b->err, KRT_ERR_INTERNAL, "out of memory");
+                    goto bad;
+                }
                 key = n < sizeof(keybuf) ? keybuf : malloc(n + 1);
                 if (!key)
                     goto bad;
@@ -593,6 +696,10 @@ static int decode_blocks(struct rd *b, const struct krt_avro_res *x, json_t **ou
             json_t *v = NULL;
             int rc = decode(b, x->inner, c ? &v : NULL, depth + 1);
             if (!rc && c) {
+                /* a repeated key keeps the last value, as Java's Avro (a
+                 * HashMap) and fastavro (a dict) do; it is counted */
+                if (is_map && json_object_getn(c, key, n))
+                    b->repeated_keys++;
                 /* a key that is not UTF-8 (or holds a NUL) would be dropped
                  * or cut short by jansson: a decode error, never a lost entry */
                 if (is_map ? json_object_setn_new(c, key, n, v) : json_array_append_new(c, v))
@@ -606,10 +713,14 @@ static int decode_blocks(struct rd *b, const struct krt_avro_res *x, json_t **ou
                 goto bad;
         }
     }
+    if (is_map && !c)
+        b->repeated_keys += keyset_repeats(&keys);
     if (out)
         *out = c;
     return 0;
 bad:
+    if (is_map && !c)
+        keyset_repeats(&keys);
     json_decref(c);
     return -1;
 }
@@ -664,12 +775,15 @@ static int decode(struct rd *b, const struct krt_avro_res *x, json_t **out, int 
     return krt_error_set(b->err, KRT_ERR_INTERNAL, "unknown resolution");
 }
 
-int krt_avro_decode(const struct krt_avro_decoder *d, const unsigned char *buf, size_t len,
-                    size_t *used, json_t **out, struct krt_error *err)
+int krt_avro_decode_stats(const struct krt_avro_decoder *d, const unsigned char *buf, size_t len,
+                          size_t *used, json_t **out, uint64_t *repeated_keys,
+                          struct krt_error *err)
 {
-    struct rd b = {.p = buf, .start = buf, .end = buf + len, .err = err};
+    struct rd b = {.p = buf, .start = buf, .end = buf + len, .err = err, .printing = out != NULL};
     if (out)
         *out = NULL;
+    if (repeated_keys)
+        *repeated_keys = 0;
     if (decode(&b, d->root, out, 0)) {
         if (out) {
             json_decref(*out);
@@ -678,7 +792,15 @@ int krt_avro_decode(const struct krt_avro_decoder *d, const unsigned char *buf, 
         return -1;
     }
     *used = (size_t)(b.p - buf);
+    if (repeated_keys)
+        *repeated_keys = b.repeated_keys;
     return 0;
+}
+
+int krt_avro_decode(const struct krt_avro_decoder *d, const unsigned char *buf, size_t len,
+                    size_t *used, json_t **out, struct krt_error *err)
+{
+    return krt_avro_decode_stats(d, buf, len, used, out, NULL, err);
 }
 
 int krt_avro_decode_file(const struct krt_avro_decoder *d, const char *path, FILE *out,
@@ -693,9 +815,15 @@ int krt_avro_decode_file(const struct krt_avro_decoder *d, const char *path, FIL
     *count = 0;
     for (size_t off = 0, used = 0; off < len && !rc; off += used) {
         json_t *j = NULL;
-        if (krt_avro_decode(d, buf + off, len - off, &used, &j, err)) {
+        uint64_t rep = 0;
+        if (krt_avro_decode_stats(d, buf + off, len - off, &used, &j, &rep, err)) {
             krt_error_prefix(err, "%s: datum %zu at byte %zu", path, *count, off);
             rc = -1;
+        } else if (rep && (krt_warnf("krt-schema",
+                                     "%s: datum %zu at byte %zu: %llu repeated map key(s): the "
+                                     "last value kept (as Java's Avro)",
+                                     path, *count, off, (unsigned long long)rep),
+                           0)) {
         } else if (krt_json_write_line(out, j)) {
             rc = krt_error_set(err, KRT_ERR_IO, "cannot write the output");
         } else {

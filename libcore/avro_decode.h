@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "avro_schema.h"
@@ -39,6 +40,14 @@ int krt_avro_decoder_new(struct krt_avro_decoder *d, const struct krt_avro_schem
  *  @returns 0, or -1 with the reason (KRT_ERR_INPUT) in @p err. */
 int krt_avro_decode(const struct krt_avro_decoder *d, const unsigned char *buf, size_t len,
                     size_t *used, json_t **out, struct krt_error *err);
+
+/** @brief krt_avro_decode(), and *repeated_keys (may be NULL) the number
+ *  of map keys that occurred more than once in one map of the datum. Avro's
+ *  specification does not forbid them; krt keeps the last value, as Java's
+ *  Avro (a HashMap) and fastavro (a dict) do, and reports the count. */
+int krt_avro_decode_stats(const struct krt_avro_decoder *d, const unsigned char *buf, size_t len,
+                          size_t *used, json_t **out, uint64_t *repeated_keys,
+                          struct krt_error *err);
 
 /** @brief Decode the back-to-back datums of file @p path ("-": stdin; at
  *  most 256 MB) and write each as one JSON line to @p out. A datum that

@@ -484,9 +484,22 @@ static int latin1_string(const char *s, size_t *count)
     return 0;
 }
 
-int krt_avro_default_check(const struct krt_avro_node *n, const json_t *d, char *w, size_t len)
+/* @p java: Java's Avro rules (Schema.isValidDefault), looser than the
+ * specification's: any string for bytes, fixed and enum, and a union's
+ * default may belong to any branch. */
+static int check_default(const struct krt_avro_node *n, const json_t *d, int java, char *w,
+                         size_t len)
 {
     size_t cnt;
+    if (java && json_is_string(d) &&
+        (n->type == KRT_AVRO_BYTES || n->type == KRT_AVRO_FIXED || n->type == KRT_AVRO_ENUM))
+        return 0;
+    if (java && n->type == KRT_AVRO_UNION) {
+        for (size_t i = 0; i < n->nbranches; i++)
+            if (!check_default(n->branches[i], d, java, w, len))
+                return 0;
+        return why(w, len, "default matches no branch of the union");
+    }
     switch (n->type) {
     case KRT_AVRO_NULL:
         return json_is_null(d) ? 0 : why(w, len, "default must be null");
@@ -524,7 +537,7 @@ int krt_avro_default_check(const struct krt_avro_node *n, const json_t *d, char 
         if (!json_is_array(d))
             return why(w, len, "default must be an array");
         for (size_t i = 0; i < json_array_size(d); i++)
-            if (krt_avro_default_check(n->items, json_array_get(d, i), w, len))
+            if (check_default(n->items, json_array_get(d, i), java, w, len))
                 return -1;
         return 0;
     }
@@ -535,7 +548,7 @@ int krt_avro_default_check(const struct krt_avro_node *n, const json_t *d, char 
         json_t *v;
         json_object_foreach((json_t *)d, k, v)
         {
-            if (krt_avro_default_check(n->items, v, w, len))
+            if (check_default(n->items, v, java, w, len))
                 return -1;
         }
         return 0;
@@ -548,7 +561,7 @@ int krt_avro_default_check(const struct krt_avro_node *n, const json_t *d, char 
             if (!v && !n->fields[i].def)
                 return why(w, len, "default lacks field '%s' of record '%s', which has no default",
                            n->fields[i].name, n->fullname);
-            if (v && krt_avro_default_check(n->fields[i].type, v, w, len))
+            if (v && check_default(n->fields[i].type, v, java, w, len))
                 return -1;
         }
         return 0;
@@ -556,7 +569,7 @@ int krt_avro_default_check(const struct krt_avro_node *n, const json_t *d, char 
     case KRT_AVRO_UNION:
         if (!n->nbranches)
             return why(w, len, "an empty union has no default");
-        if (krt_avro_default_check(n->branches[0], d, w, len)) {
+        if (check_default(n->branches[0], d, java, w, len)) {
             size_t l = strlen(w);
             snprintf(w + l, len - l, " (a union's default is of its first branch, %s)",
                      krt_avro_node_label(n->branches[0]));
@@ -567,29 +580,51 @@ int krt_avro_default_check(const struct krt_avro_node *n, const json_t *d, char 
     return why(w, len, "unknown type");
 }
 
+int krt_avro_default_check(const struct krt_avro_node *n, const json_t *d, char *w, size_t len)
+{
+    return check_default(n, d, 0, w, len);
+}
+
 /* ---- entry points ---- */
 
-int krt_avro_schema_parse(const char *text, const char *origin, struct krt_avro_schema *out,
-                          struct krt_error *err)
+/* one JSON text into p's schema; *root is its top type */
+static int parse_text(struct parser *p, const char *text, const char *origin,
+                      struct krt_avro_node **root)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (!j)
+        return krt_error_set(p->err, KRT_ERR_INPUT, "%s:%d:%d: malformed JSON: %s", origin,
+                             je.line, je.column, je.text);
+    p->origin = origin;
+    int rc = parse_type(p, j, "", "", root);
+    json_decref(j);
+    return rc;
+}
+
+int krt_avro_schema_parse_opts(const char *text, const char *origin,
+                               const struct krt_avro_parse_opts *o, struct krt_avro_schema *out,
+                               struct krt_error *err)
 {
     memset(out, 0, sizeof(*out));
     out->text = strdup(text);
     out->origin = strdup(origin);
     if (!out->text || !out->origin)
         return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-    json_error_t je;
-    json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-    if (!j) {
-        krt_avro_schema_free(out);
-        return krt_error_set(err, KRT_ERR_INPUT, "%s:%d:%d: malformed JSON: %s", origin, je.line,
-                             je.column, je.text);
-    }
     struct parser p = {.s = out, .origin = origin, .err = err};
-    int rc = parse_type(&p, j, "", "", &out->root);
+    int rc = 0;
+    /* referenced schemas first: their named types become known to the text */
+    for (size_t i = 0; !rc && o && i < o->nrefs; i++) {
+        struct krt_avro_node *ignored;
+        rc = parse_text(&p, o->refs[i], o->ref_origins ? o->ref_origins[i] : origin, &ignored);
+    }
+    if (!rc)
+        rc = parse_text(&p, text, origin, &out->root);
+    p.origin = origin;
     for (size_t i = 0; !rc && i < p.npend; i++) {
         char w[400];
         const struct krt_avro_field *f = p.pend[i].field;
-        if (krt_avro_default_check(f->type, f->def, w, sizeof(w))) {
+        if (check_default(f->type, f->def, o && o->java_defaults, w, sizeof(w))) {
             char *dump = json_dumps(f->def, JSON_ENCODE_ANY | JSON_COMPACT);
             rc = fail(&p, p.pend[i].path, "field '%s': %.80s is not valid: %s", f->name,
                       dump ? dump : "?", w);
@@ -597,10 +632,15 @@ int krt_avro_schema_parse(const char *text, const char *origin, struct krt_avro_
         }
     }
     free(p.pend);
-    json_decref(j);
     if (rc)
         krt_avro_schema_free(out);
     return rc;
+}
+
+int krt_avro_schema_parse(const char *text, const char *origin, struct krt_avro_schema *out,
+                          struct krt_error *err)
+{
+    return krt_avro_schema_parse_opts(text, origin, NULL, out, err);
 }
 
 int krt_avro_read_file(const char *path, size_t max, char **data, size_t *size,

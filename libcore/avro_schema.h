@@ -76,6 +76,26 @@ struct krt_avro_schema {
 int krt_avro_schema_parse(const char *text, const char *origin, struct krt_avro_schema *out,
                           struct krt_error *err);
 
+/** @brief How krt_avro_schema_parse_opts() reads a schema. */
+struct krt_avro_parse_opts {
+    /** schema texts whose named types the text may use (a registry's
+     *  "references"), dependencies first; parsed before the text */
+    const char *const *refs;
+    const char *const *ref_origins; /**< for messages; may be NULL */
+    size_t nrefs;
+    /** check defaults as Java's Avro does (Schema.isValidDefault): any
+     *  string for bytes, fixed and enum, a union default of any branch.
+     *  For writer schemas a registry holds: a registry running Java
+     *  accepted them, and a writer's defaults are never used. */
+    int java_defaults;
+};
+
+/** @brief krt_avro_schema_parse() with references and the default rules of
+ *  @p o (NULL: none, strict). A default a reader uses must be strict. */
+int krt_avro_schema_parse_opts(const char *text, const char *origin,
+                               const struct krt_avro_parse_opts *o, struct krt_avro_schema *out,
+                               struct krt_error *err);
+
 /** @brief Read a schema file, then krt_avro_schema_parse(). */
 int krt_avro_schema_read(const char *path, struct krt_avro_schema *out, struct krt_error *err);
 

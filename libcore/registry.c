@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "registry.h"
 
+#include "avro_schema.h"
+
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,7 +238,15 @@ static char *subject_path(struct krt_registry *r, const char *prefix, const char
     return out;
 }
 
-int krt_registry_schema_by_id(struct krt_registry *r, int id, char **text, struct krt_error *err)
+/* the "references" array of a schema answer, or NULL when it has none */
+static json_t *refs_of(json_t *resp)
+{
+    json_t *refs = json_object_get(resp, "references");
+    return json_is_array(refs) && json_array_size(refs) ? json_incref(refs) : NULL;
+}
+
+int krt_registry_schema_by_id(struct krt_registry *r, int id, char **text, json_t **refs,
+                              struct krt_error *err)
 {
     char path[64];
     long st;
@@ -255,6 +265,8 @@ int krt_registry_schema_by_id(struct krt_registry *r, int id, char **text, struc
         json_decref(resp);
         return -1;
     }
+    if (refs)
+        *refs = refs_of(resp);
     *text = strdup(s);
     json_decref(resp);
     return *text ? 0 : krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
@@ -293,7 +305,7 @@ int krt_registry_versions(struct krt_registry *r, const char *subject, int **ver
 }
 
 int krt_registry_version(struct krt_registry *r, const char *subject, int version, char **text,
-                         int *id, struct krt_error *err)
+                         int *id, json_t **refs, struct krt_error *err)
 {
     long st;
     json_t *resp;
@@ -309,6 +321,8 @@ int krt_registry_version(struct krt_registry *r, const char *subject, int versio
         return http_fail(r, "cannot read a version of the subject", st, resp,
                          st == 404 ? KRT_ERR_INPUT : KRT_ERR_KAFKA, err);
     *id = (int)json_integer_value(json_object_get(resp, "id"));
+    if (refs)
+        *refs = refs_of(resp);
     *text = strdup(s);
     json_decref(resp);
     return *text ? 0 : krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
@@ -376,19 +390,26 @@ int krt_registry_compatible(struct krt_registry *r, const char *subject, int ver
     return 0;
 }
 
+/* POST {"schema": TEXT} to /subjects/S + @p suffix */
+static int post_schema(struct krt_registry *r, const char *subject, const char *suffix,
+                       const char *text, long *st, json_t **resp, struct krt_error *err)
+{
+    char *path = subject_path(r, "/subjects/", subject, suffix, 0);
+    if (!path)
+        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    json_t *body = json_pack("{s:s}", "schema", text);
+    int rc = request(r, "POST", path, body, st, resp, err);
+    json_decref(body);
+    free(path);
+    return rc;
+}
+
 int krt_registry_register(struct krt_registry *r, const char *subject, const char *text, int *id,
                           struct krt_error *err)
 {
     long st;
     json_t *resp;
-    char *path = subject_path(r, "/subjects/", subject, "/versions", 0);
-    if (!path)
-        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-    json_t *body = json_pack("{s:s}", "schema", text);
-    int rc = request(r, "POST", path, body, &st, &resp, err);
-    json_decref(body);
-    free(path);
-    if (rc)
+    if (post_schema(r, subject, "/versions", text, &st, &resp, err))
         return -1;
     json_t *jid = json_object_get(resp, "id");
     if (st != 200 || !json_is_integer(jid))
@@ -398,4 +419,133 @@ int krt_registry_register(struct krt_registry *r, const char *subject, const cha
     *id = (int)json_integer_value(jid);
     json_decref(resp);
     return 0;
+}
+
+int krt_registry_lookup(struct krt_registry *r, const char *subject, const char *text, int *id,
+                        int *version, struct krt_error *err)
+{
+    long st;
+    json_t *resp;
+    if (post_schema(r, subject, "", text, &st, &resp, err))
+        return -1;
+    json_t *jid = json_object_get(resp, "id"), *jv = json_object_get(resp, "version");
+    if (st != 200 || !json_is_integer(jid) || !json_is_integer(jv))
+        return http_fail(r, "cannot look the schema up under the subject", st, resp,
+                         st == 404 ? KRT_ERR_INPUT : KRT_ERR_KAFKA, err);
+    *id = (int)json_integer_value(jid);
+    *version = (int)json_integer_value(jv);
+    json_decref(resp);
+    return 0;
+}
+
+#define MAX_REFS 256
+
+static int add_refs(struct krt_registry *r, const json_t *refs, struct krt_registry_refs *out,
+                    int depth, struct krt_error *err)
+{
+    if (depth > 32)
+        return krt_error_set(err, KRT_ERR_INPUT,
+                             "registry at '%s': schema references nested deeper than 32", r->url);
+    size_t i;
+    json_t *ref;
+    json_array_foreach(refs, i, ref)
+    {
+        const char *subject = json_string_value(json_object_get(ref, "subject"));
+        json_t *jv = json_object_get(ref, "version");
+        if (!subject || !json_is_integer(jv))
+            return krt_error_set(err, KRT_ERR_INPUT,
+                                 "registry at '%s': a schema reference without a subject and "
+                                 "version", r->url);
+        int version = (int)json_integer_value(jv);
+        char label[600];
+        snprintf(label, sizeof(label), "reference '%.200s' (subject '%.200s' version %d)",
+                 json_string_value(json_object_get(ref, "name")) ? json_string_value(json_object_get(ref, "name")) : "?", subject, version);
+        int seen = 0;
+        for (size_t k = 0; k < out->n && !seen; k++)
+            seen = !strcmp(out->subjects[k], subject) && out->versions[k] == version;
+        if (seen)
+            continue;
+        if (out->n == MAX_REFS)
+            return krt_error_set(err, KRT_ERR_INPUT,
+                                 "registry at '%s': more than %d schema references", r->url,
+                                 MAX_REFS);
+        char *text = NULL;
+        json_t *inner = NULL;
+        int id;
+        if (krt_registry_version(r, subject, version, &text, &id, &inner, err)) {
+            krt_error_prefix(err, "%s", label);
+            return -1;
+        }
+        /* what it references comes first: named types are defined before use */
+        int rc = inner ? add_refs(r, inner, out, depth + 1, err) : 0;
+        json_decref(inner);
+        if (!rc) {
+            out->texts[out->n] = text;
+            out->labels[out->n] = strdup(label);
+            out->subjects[out->n] = strdup(subject);
+            out->versions[out->n] = version;
+            if (!out->labels[out->n] || !out->subjects[out->n]) {
+                free(out->labels[out->n]);
+                free(out->subjects[out->n]);
+                rc = krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+            } else {
+                out->n++;
+                continue;
+            }
+        }
+        free(text);
+        return -1;
+    }
+    return 0;
+}
+
+int krt_registry_resolve_refs(struct krt_registry *r, const json_t *refs,
+                              struct krt_registry_refs *out, struct krt_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!refs)
+        return 0;
+    out->texts = calloc(MAX_REFS, sizeof(char *));
+    out->labels = calloc(MAX_REFS, sizeof(char *));
+    out->subjects = calloc(MAX_REFS, sizeof(char *));
+    out->versions = calloc(MAX_REFS, sizeof(int));
+    if (!out->texts || !out->labels || !out->subjects || !out->versions) {
+        krt_registry_refs_free(out);
+        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    }
+    if (add_refs(r, refs, out, 0, err)) {
+        krt_registry_refs_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void krt_registry_refs_free(struct krt_registry_refs *refs)
+{
+    for (size_t i = 0; i < refs->n; i++) {
+        free(refs->texts[i]);
+        free(refs->labels[i]);
+        free(refs->subjects[i]);
+    }
+    free(refs->texts);
+    free(refs->labels);
+    free(refs->subjects);
+    free(refs->versions);
+    memset(refs, 0, sizeof(*refs));
+}
+
+int krt_registry_parse_schema(struct krt_registry *r, const char *text, const json_t *refs,
+                              const char *origin, struct krt_avro_schema *out,
+                              struct krt_error *err)
+{
+    struct krt_registry_refs rr;
+    if (krt_registry_resolve_refs(r, refs, &rr, err))
+        return -1;
+    struct krt_avro_parse_opts o = {.refs = (const char *const *)rr.texts,
+                                    .ref_origins = (const char *const *)rr.labels,
+                                    .nrefs = rr.n,
+                                    .java_defaults = 1};
+    int rc = krt_avro_schema_parse_opts(text, origin, &o, out, err);
+    krt_registry_refs_free(&rr);
+    return rc;
 }

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "avro_schema.h"
 #include "error.h"
 
 /** @brief A registry endpoint and its settings. */
@@ -38,18 +39,40 @@ int krt_registry_open(struct krt_registry *r, const char *url, const char *confi
 /** @brief Free the client (the password is wiped first). */
 void krt_registry_close(struct krt_registry *r);
 
-/** @brief GET /schemas/ids/@p id: the schema text (caller frees).
- *  An unknown id is KRT_ERR_INPUT with the registry's message. */
-int krt_registry_schema_by_id(struct krt_registry *r, int id, char **text, struct krt_error *err);
+/** @brief GET /schemas/ids/@p id: the schema text (caller frees) and, when
+ *  @p refs is not NULL, its "references" array (NULL when none; caller
+ *  decrefs). An unknown id is KRT_ERR_INPUT with the registry's message. */
+int krt_registry_schema_by_id(struct krt_registry *r, int id, char **text, json_t **refs,
+                              struct krt_error *err);
 
 /** @brief GET /subjects/S/versions: the version numbers (caller frees);
  *  a missing subject gives *n = 0. */
 int krt_registry_versions(struct krt_registry *r, const char *subject, int **versions, size_t *n,
                           struct krt_error *err);
 
-/** @brief GET /subjects/S/versions/V: schema text (caller frees) and id. */
+/** @brief GET /subjects/S/versions/V: schema text (caller frees), id and,
+ *  when @p refs is not NULL, its "references" (as krt_registry_schema_by_id). */
 int krt_registry_version(struct krt_registry *r, const char *subject, int version, char **text,
-                         int *id, struct krt_error *err);
+                         int *id, json_t **refs, struct krt_error *err);
+
+/** @brief The schemas a schema's references name, resolved. */
+struct krt_registry_refs {
+    char **texts;    /**< schema texts, dependencies first */
+    char **labels;   /**< "reference 'NAME' (subject 'S' version V)", for messages */
+    char **subjects; /**< each fetched once per subject and version */
+    int *versions;
+    size_t n;
+};
+
+/** @brief Fetch every subject version @p refs (a "references" array; NULL:
+ *  none) names, and what those reference in turn (at most 32 deep and 256
+ *  schemas), each once, ordered so that a schema comes after the ones it
+ *  uses. Pass out->texts to krt_avro_parse_opts.refs. */
+int krt_registry_resolve_refs(struct krt_registry *r, const json_t *refs,
+                              struct krt_registry_refs *out, struct krt_error *err);
+
+/** @brief Free what krt_registry_resolve_refs() filled. */
+void krt_registry_refs_free(struct krt_registry_refs *refs);
 
 /** @brief The compatibility level of @p subject, else the global one.
  *  *level is a static-lifetime-free string the caller frees; *source is
@@ -67,5 +90,19 @@ int krt_registry_compatible(struct krt_registry *r, const char *subject, int ver
 /** @brief POST /subjects/S/versions: register @p text; *id is its id. */
 int krt_registry_register(struct krt_registry *r, const char *subject, const char *text, int *id,
                           struct krt_error *err);
+
+/** @brief POST /subjects/S with @p text: the id and version under which
+ *  the subject holds this schema (the registry's own answer; a schema
+ *  registered again keeps its old version, so "the newest version" is not
+ *  it). A schema the subject does not hold is KRT_ERR_INPUT. */
+int krt_registry_lookup(struct krt_registry *r, const char *subject, const char *text, int *id,
+                        int *version, struct krt_error *err);
+
+/** @brief Parse a schema the registry holds: its references resolved
+ *  (krt_registry_resolve_refs()) and its defaults checked as Java's Avro
+ *  checks them, since a registry running Java accepted the schema. */
+int krt_registry_parse_schema(struct krt_registry *r, const char *text, const json_t *refs,
+                              const char *origin, struct krt_avro_schema *out,
+                              struct krt_error *err);
 
 #endif

@@ -61,13 +61,15 @@ int krt_schema_check_registry(struct krt_schema_check *c, struct krt_registry *r
     for (size_t i = transitive ? 0 : (c->nversions ? c->nversions - 1 : 0); i < c->nversions; i++) {
         char *text = NULL, label[600];
         int id = -1;
-        if (krt_registry_version(reg, subject, c->versions[i], &text, &id, err))
+        json_t *refs = NULL;
+        if (krt_registry_version(reg, subject, c->versions[i], &text, &id, &refs, err))
             return -1;
         snprintf(label, sizeof(label), "subject '%.500s' version %d (id %d)", subject,
                  c->versions[i], id);
         struct krt_avro_schema s;
-        int rc = krt_avro_schema_parse(text, label, &s, err);
+        int rc = krt_registry_parse_schema(reg, text, refs, label, &s, err);
         free(text);
+        json_decref(refs);
         if (rc || krt_schema_check_add_old(c, &s, label, err))
             return -1;
     }
@@ -93,22 +95,6 @@ int krt_schema_check_registry(struct krt_schema_check *c, struct krt_registry *r
     return 0;
 }
 
-static int fsync_dir_of(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    else
-        snprintf(dir, sizeof(dir), ".");
-    int fd = open(dir, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
 
 int krt_schema_check_register(struct krt_schema_check *c, struct krt_registry *reg,
                               const char *plan_path, struct krt_error *err)
@@ -148,25 +134,38 @@ int krt_schema_check_register(struct krt_schema_check *c, struct krt_registry *r
     json_object_set_new(plan, "schema", json_string(c->neu.text));
     json_object_set_new(plan, "undo", json_string("DELETE /subjects/SUBJECT/versions/NEW_VERSION "
                                                   "(soft delete) removes the new version"));
-    if (krt_json_write_file(path, plan, 1, err))
+    /* written, fsynced (file and directory) before the request */
+    if (krt_json_write_file(path, json_incref(plan), 1, err) || !(c->plan_path = strdup(path))) {
+        if (!err->code)
+            krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+        json_decref(plan);
         return -1;
-    if (fsync_dir_of(path))
-        return krt_error_set(err, KRT_ERR_IO, "cannot sync the directory of '%s': %s", path,
-                             strerror(errno));
-    if (!(c->plan_path = strdup(path)))
-        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-    int id;
-    if (krt_registry_register(reg, c->subject, c->neu.text, &id, err))
+    }
+    int id, ver = -1;
+    if (krt_registry_register(reg, c->subject, c->neu.text, &id, err)) {
+        json_decref(plan);
         return -1;
+    }
     c->registered_id = id;
-    /* the version it got: the newest version now */
-    int *v = NULL;
-    size_t n = 0;
-    if (!krt_registry_versions(reg, c->subject, &v, &n, err) && n)
-        c->registered_version = v[n - 1];
-    free(v);
-    krt_error_clear(err);
-    return 0;
+    /* the version the registry holds this schema under, from its own answer:
+     * the newest version is another one when the text was registered before
+     * (the registry answers with the old id and adds no version) or when
+     * someone registered concurrently */
+    if (krt_registry_lookup(reg, c->subject, c->neu.text, &id, &ver, err)) {
+        krt_error_prefix(err, "registered under '%s' as id %d, but", c->subject,
+                         c->registered_id);
+        json_decref(plan);
+        return -1;
+    }
+    c->registered_version = ver;
+    /* the undo, now that the version is known: the plan file gets it too */
+    char undo[600];
+    snprintf(undo, sizeof(undo), "DELETE /subjects/%.400s/versions/%d (soft delete)", c->subject,
+             ver);
+    json_object_set_new(plan, "undo", json_string(undo));
+    json_object_set_new(plan, "registered", json_pack("{s:i,s:i}", "id", c->registered_id,
+                                                       "version", ver));
+    return krt_json_write_file(path, plan, 0, err);
 }
 
 static const char *direction(const struct krt_schema_reason *r)

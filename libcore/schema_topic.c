@@ -52,10 +52,12 @@ static struct krt_schema_writer *writer_for(struct run *r, int id)
     } else {
         char *text = NULL, origin[64];
         snprintf(origin, sizeof(origin), "registry schema id %d", id);
-        rc = krt_registry_schema_by_id(r->req->registry, id, &text, &e);
+        json_t *refs = NULL;
+        rc = krt_registry_schema_by_id(r->req->registry, id, &text, &refs, &e);
         if (!rc)
-            rc = krt_avro_schema_parse(text, origin, &w->schema, &e);
+            rc = krt_registry_parse_schema(r->req->registry, text, refs, origin, &w->schema, &e);
         free(text);
+        json_decref(refs);
         if (!rc && krt_avro_decoder_new(&w->dec, &w->schema, r->req->reader, &e)) {
             krt_avro_schema_free(&w->schema);
             rc = -1;
@@ -137,7 +139,8 @@ static int process(struct run *r, const rd_kafka_message_t *m)
     }
     struct krt_error e;
     size_t used = 0;
-    if (krt_avro_decode(&w->dec, p, len, &used, NULL, &e)) {
+    uint64_t rep = 0;
+    if (krt_avro_decode_stats(&w->dec, p, len, &used, NULL, &rep, &e)) {
         record_failure(r, w, m->partition, m->offset, e.msg);
     } else if (used != len) {
         snprintf(why, sizeof(why), "%zu byte(s) left after the value: not written with this "
@@ -146,6 +149,10 @@ static int process(struct run *r, const rd_kafka_message_t *m)
     } else {
         w->decoded++;
         r->rep->decoded++;
+        if (rep) {
+            w->repeated_keys += (int64_t)rep;
+            w->records_with_repeats++;
+        }
     }
     return 0;
 }
@@ -336,6 +343,10 @@ void krt_schema_topic_print(const struct krt_schema_topic_report *rep, FILE *f)
         fprintf(f, "%-18s %12lld %12lld\n", label, (long long)w->decoded, (long long)w->failed);
         for (size_t k = 0; k < w->dec.ndefaults; k++)
             fprintf(f, "    default applied: %s\n", w->dec.defaults[k]);
+        if (w->repeated_keys)
+            fprintf(f, "    repeated map keys: %lld in %lld record(s) (decoded: the last value "
+                       "kept, as Java's Avro)\n",
+                    (long long)w->repeated_keys, (long long)w->records_with_repeats);
         for (size_t k = 0; k < w->nfails; k++)
             fprintf(f, "    FAILED partition %d offset %lld: %s\n", w->fails[k].partition,
                     (long long)w->fails[k].offset, w->fails[k].reason);
@@ -367,6 +378,9 @@ json_t *krt_schema_topic_json(const struct krt_schema_topic_report *rep)
         for (size_t k = 0; k < w->dec.ndefaults; k++)
             json_array_append_new(defs, json_string(w->dec.defaults[k]));
         json_object_set_new(o, "defaults_applied", defs);
+        json_object_set_new(o, "repeated_map_keys", json_integer(w->repeated_keys));
+        json_object_set_new(o, "records_with_repeated_map_keys",
+                            json_integer(w->records_with_repeats));
         for (size_t k = 0; k < w->nfails; k++) {
             json_t *fo = json_object();
             json_object_set_new(fo, "partition", json_integer(w->fails[k].partition));

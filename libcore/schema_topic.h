@@ -42,6 +42,9 @@ struct krt_schema_writer {
     struct krt_avro_decoder dec;
     bool ready;
     int64_t decoded, failed;
+    /** map keys repeated within one map (the last value kept, as Java's
+     *  Avro does), and the records that had any */
+    int64_t repeated_keys, records_with_repeats;
     struct krt_schema_failure *fails; /**< the first max_failures */
     size_t nfails;
 };

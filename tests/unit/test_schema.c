@@ -241,7 +241,17 @@ START_TEST(hostile_values_fail_fast)
     ck_assert_msg(krt_avro_decoder_new(&d, &w1, &w1, &err) == 0, "%s", err.msg);
     const unsigned char many[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0x00};
     ck_assert_int_eq(krt_avro_decode(&d, many, sizeof(many), &used, NULL, &err), -1);
-    ck_assert_ptr_nonnull(strstr(err.msg, "more than the value can hold"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "more than the 2147483639 items Java's Avro reads"));
+    /* 2,000,000 nulls are legitimate (5 bytes): counted at once, and printed */
+    const unsigned char two_million[] = {0x80, 0x92, 0xF4, 0x01, 0x00};
+    ck_assert_msg(krt_avro_decode(&d, two_million, sizeof(two_million), &used, NULL, &err) == 0,
+                  "%s", err.msg);
+    ck_assert_uint_eq(used, sizeof(two_million));
+    ck_assert_msg(krt_avro_decode(&d, two_million, sizeof(two_million), &used, &out, &err) == 0,
+                  "%s", err.msg);
+    ck_assert_uint_eq(json_array_size(json_object_get(out, "a")), 2000000);
+    json_decref(out);
+    out = NULL;
     const unsigned char minimum[] = {0x01};
     ck_assert_int_eq(krt_avro_decode(&d, minimum, sizeof(minimum), &used, NULL, &err), -1);
     krt_avro_decoder_free(&d);
@@ -251,12 +261,78 @@ START_TEST(hostile_values_fail_fast)
     const unsigned char badkey[] = {0x04, 0x02, 0xff, 0x02, 0x02, 0x61, 0x04, 0x00};
     ck_assert_int_eq(krt_avro_decode(&d, badkey, sizeof(badkey), &used, &out, &err), -1);
     ck_assert_ptr_null(out);
+    /* a repeated key: the last value kept (Java's HashMap, fastavro's dict), counted
+     * with and without output */
+    const unsigned char twice[] = {0x04, 0x02, 0x61, 0x02, 0x02, 0x61, 0x04, 0x00};
+    uint64_t rep = 0;
+    ck_assert_int_eq(krt_avro_decode_stats(&d, twice, sizeof(twice), &used, &out, &rep, &err), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(out, "m"), "a")), 2);
+    ck_assert_uint_eq(json_object_size(json_object_get(out, "m")), 1);
+    ck_assert_uint_eq(rep, 1);
+    json_decref(out);
+    out = NULL;
+    ck_assert_int_eq(krt_avro_decode_stats(&d, twice, sizeof(twice), &used, NULL, &rep, &err), 0);
+    ck_assert_uint_eq(rep, 1);
+    const unsigned char distinct[] = {0x04, 0x02, 0x61, 0x02, 0x02, 0x62, 0x04, 0x00};
+    ck_assert_int_eq(krt_avro_decode_stats(&d, distinct, sizeof(distinct), &used, NULL, &rep, &err), 0);
+    ck_assert_uint_eq(rep, 0);
     krt_avro_decoder_free(&d);
     krt_avro_schema_free(&w2);
+    /* items of a byte or more: bounded by the bytes left, exactly */
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"a\",\"type\":{\"type\":\"array\",\"items\":\"int\"}}"), "w3", &w2, &err), 0);
+    ck_assert_msg(krt_avro_decoder_new(&d, &w2, &w2, &err) == 0, "%s", err.msg);
+    const unsigned char thousand[] = {0xD0, 0x0F, 0x00};
+    ck_assert_int_eq(krt_avro_decode(&d, thousand, sizeof(thousand), &used, NULL, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "needs more than the 1 bytes left"));
+    const unsigned char three[] = {0x06, 0x02, 0x04, 0x06, 0x00};
+    ck_assert_int_eq(krt_avro_decode(&d, three, sizeof(three), &used, NULL, &err), 0);
+    krt_avro_decoder_free(&d);
+    krt_avro_schema_free(&w2);
+}
+END_TEST
+
+/* registry schemas: Java's default rules (writer defaults are never used), references */
+START_TEST(registry_schemas_java_defaults_and_references)
+{
+    struct krt_avro_schema s;
+    struct krt_error err;
+    struct krt_avro_parse_opts java = {.java_defaults = 1};
+    const char *lax[] = {
+        REC("{\"name\":\"b\",\"type\":\"bytes\",\"default\":\"\u20ac\"}"),
+        REC("{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\"]},\"default\":\"Z\"}"),
+        REC("{\"name\":\"f\",\"type\":{\"type\":\"fixed\",\"name\":\"F\",\"size\":2},\"default\":\"abc\"}"),
+        REC("{\"name\":\"u\",\"type\":[\"null\",\"int\"],\"default\":1}"),
+    };
+    for (size_t i = 0; i < sizeof(lax) / sizeof(*lax); i++) {
+        ck_assert_int_eq(krt_avro_schema_parse(lax[i], "reader", &s, &err), -1); /* strict */
+        ck_assert_msg(krt_avro_schema_parse_opts(lax[i], "registry", &java, &s, &err) == 0,
+                      "%zu: %s", i, err.msg);
+        krt_avro_schema_free(&s);
+    }
+    /* what Java refuses stays refused */
+    ck_assert_int_eq(krt_avro_schema_parse_opts(REC("{\"name\":\"a\",\"type\":\"int\",\"default\":\"x\"}"),
+                                                "registry", &java, &s, &err), -1);
+    ck_assert_int_eq(krt_avro_schema_parse_opts(REC("{\"name\":\"u\",\"type\":[\"null\",\"int\"],\"default\":\"x\"}"),
+                                                "registry", &java, &s, &err), -1);
+    /* references: the named types of the referenced schemas are known */
+    const char *addr = "{\"type\":\"record\",\"name\":\"Addr\",\"namespace\":\"shop\","
+                       "\"fields\":[{\"name\":\"city\",\"type\":\"string\"}]}";
+    const char *cust = "{\"type\":\"record\",\"name\":\"Cust\",\"namespace\":\"shop\","
+                       "\"fields\":[{\"name\":\"a\",\"type\":\"Addr\"}]}";
+    ck_assert_int_eq(krt_avro_schema_parse(cust, "cust", &s, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "unknown type 'Addr'"));
+    struct krt_avro_parse_opts refs = {.refs = &addr, .nrefs = 1, .java_defaults = 1};
+    ck_assert_msg(krt_avro_schema_parse_opts(cust, "cust", &refs, &s, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(s.root->type, KRT_AVRO_RECORD);
+    ck_assert_str_eq(s.root->fullname, "shop.Cust");
+    ck_assert_str_eq(s.root->fields[0].type->fullname, "shop.Addr");
+    ck_assert_str_eq(s.text, cust); /* the text is the referencing schema's own */
+    krt_avro_schema_free(&s);
 }
 END_TEST
 
 KRT_SUITE("schema", added_field_needs_default_backward, removed_field_without_old_default_forward,
           promotions_one_way, enum_symbol_removed_needs_enum_default,
           union_branch_missing_and_widening, names_aliases_namespaces_fixed, nested_and_recursive,
-          transitive_checks_every_old, bad_schemas_are_named, hostile_values_fail_fast)
+          transitive_checks_every_old, bad_schemas_are_named, hostile_values_fail_fast,
+          registry_schemas_java_defaults_and_references)
