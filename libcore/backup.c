@@ -555,7 +555,7 @@ static int read_groups(struct run *r, struct krt_error *err)
              * coordinator error) does not stop the backup of the records:
              * the group is listed as not captured, with the reason */
             krt_tplist_free(&all);
-            if (!r->c->json && r->c->verbosity > 0)
+            if (r->c->verbosity > 0)
                 krt_warnf(r->c->prog, "offsets of group '%s' not captured: %s", ids[i], ge.msg);
             if (!(g->group = strdup(ids[i])) || !(g->error = strdup(ge.msg)))
                 rc = oom(err);
@@ -630,7 +630,7 @@ static int diverge(struct run *r, struct bpart *b, enum krt_bk_div_reason why, i
     free(res->errmsg);
     res->errmsg = strdup(msg);
     r->rep->divergences++;
-    if (!r->c->json && r->c->verbosity > 0)
+    if (r->c->verbosity > 0)
         krt_warnf(r->c->prog, "'%s' partition %d: %s", b->t->name, (int)p->partition, msg);
     b->check_pending = false;
     r->dirty = true;
@@ -1079,7 +1079,7 @@ static int refresh(struct run *r, struct krt_error *err)
         *err = e;
         return -1;
     }
-    if (rc && !r->c->json && r->c->verbosity > 0)
+    if (rc && r->c->verbosity > 0)
         krt_warnf(r->c->prog, "cannot refresh the topics and groups (trying again later): %s",
                   e.msg);
     return 0;
@@ -1276,7 +1276,7 @@ static int connect_and_cut(struct run *r, struct krt_error *err)
         /* --force: the segments read from the other cluster keep naming it
          * (manifests before segments named their cluster relied on the
          * manifest's), so that --verify still checks each against its own */
-        if (!r->c->json && r->c->verbosity > 0)
+        if (r->c->verbosity > 0)
             krt_warnf(r->c->prog, "--force: adding records of cluster '%s' to a backup of '%s'",
                       cid, r->m.cluster_id);
         for (int i = 0; i < r->m.ntopics; i++)

@@ -41,7 +41,8 @@ static const char usage[] =
     "                                topics with the backup\n"
     "\n" KRT_COMMON_USAGE
     "\n"
-    "Exit codes: 0 ok, 1 gaps recorded (or --verify found problems), 2 usage or bad\n"
+    "Exit codes: 0 ok, 1 gaps recorded or groups not captured (or --verify found\n"
+    "problems), 2 usage or bad\n"
     "input, 3 Kafka error, 4 refused (internal topic, backup of another cluster, a\n"
     "partition whose log diverged from the backup),\n"
     "5 some partitions failed, 130 interrupted (run again to continue).\n";
@@ -199,6 +200,8 @@ int main(int argc, char **argv)
                       (long long)rep.gaps);
         rc = KRT_EXIT_FINDINGS;
     }
+    if (rep.groups_failed)
+        rc = KRT_EXIT_FINDINGS; /* each group was named in a warning */
     goto out;
 usage:
     rc = krt_usage_error(&c, &err);
