@@ -9,7 +9,33 @@
 #   Reports every run, medians, the ratios, peak RSS (/usr/bin/time) and the
 #   size on disk of each output.
 #   bench/backup.sh [RECORDS] [ROUNDS]      (default 1000000 records, 1 round)
+#   bench/backup.sh memory [RECORDS]        peak RSS of krt-backup (snappy) on
+#       RECORDS records of 1 KB (default 200000) in a topic of 1 partition and
+#       in one of 200 partitions: memory must not grow with the partitions.
 . "$(dirname "$0")/lib.sh"
+if [[ ${1:-} == memory ]]; then
+    n=${2:-200000}
+    for parts in 1 200; do
+        M=bench-backup-mem-$parts-$$
+        kcli kafka-topics --bootstrap-server "$B" --create --topic "$M" --partitions "$parts" \
+            --replication-factor 1 >/dev/null 2>&1
+        kcli kafka-producer-perf-test --topic "$M" --num-records "$n" --record-size 1024 \
+            --throughput -1 --producer-props bootstrap.servers="$B" acks=1 linger.ms=20 \
+            batch.size=65536 >"$work/fill.log" 2>&1
+        sync; sleep 2
+        t0=$(date +%s%N)
+        /usr/bin/time -f '%M' -o "$work/time" build/tools/krt-backup --dir "$work/mem-$parts" \
+            --topic "$M" -q >"$work/bk.log" 2>&1 || { cat "$work/bk.log" >&2; exit 1; }
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        printf '  %3d partition(s): %d records in %d ms, peak RSS %d MB, %d segments\n' "$parts" \
+            "$(jq '[.topics[].partitions[].segments[].records] | add' "$work/mem-$parts/manifest.json")" \
+            "$ms" $(($(cat "$work/time") / 1024)) \
+            "$(jq '[.topics[].partitions[].segments | length] | add' "$work/mem-$parts/manifest.json")"
+        rm -rf "$work/mem-$parts"
+        kcli kafka-topics --bootstrap-server "$B" --delete --topic "$M" >/dev/null 2>&1 || true
+    done
+    exit 0
+fi
 n=${1:-1000000}
 rounds=${2:-1}
 S=bench-backup-$$

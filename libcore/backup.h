@@ -32,6 +32,7 @@ struct krt_bk_segment {
     int64_t min_ts, max_ts;
     enum krt_seg_codec codec;
     char sha256[65];
+    char *cluster_id; /**< the cluster it was read from (NULL: the manifest's) */
 };
 
 /** @brief Why a range of offsets has no records in the backup. */
@@ -47,6 +48,23 @@ struct krt_bk_gap {
     int64_t detected_ms;
 };
 
+/** @brief Why a partition's log is no longer the one the backup holds. */
+enum krt_bk_div_reason {
+    KRT_BK_DIV_RECORD = 0, /**< the record at the last backed-up offset differs */
+    KRT_BK_DIV_LOG_END     /**< the log ends below what the backup holds */
+};
+
+/** @brief A divergence: from @p offset on, the partition holds another log
+ *  (an unclean election, a topic deleted and created again). The backup of
+ *  the partition stops there; its records stay as they were read. */
+struct krt_bk_divergence {
+    int64_t offset;      /**< the offset compared (or the backup's end) */
+    int64_t backup_end;  /**< the partition's position in the backup then */
+    int64_t log_end;     /**< the topic's end offset then */
+    enum krt_bk_div_reason reason;
+    int64_t detected_ms;
+};
+
 /** @brief One partition of a backed-up topic. */
 struct krt_bk_part {
     int32_t partition;
@@ -56,6 +74,12 @@ struct krt_bk_part {
     int nsegs;
     struct krt_bk_gap *gaps;
     int ngaps;
+    /** the last record backed up: its offset (-1: none) and a SHA-256 of its
+     *  timestamp, key and value, compared with the topic when a run resumes */
+    int64_t last_offset;
+    char last_sha256[65];
+    struct krt_bk_divergence *divs;
+    int ndivs;
 };
 
 /** @brief One backed-up topic. */
@@ -72,6 +96,7 @@ struct krt_bk_topic {
 struct krt_bk_group {
     char *group;
     struct krt_tplist offsets;
+    char *error; /**< not captured: why (NULL: captured) */
 };
 
 /** @brief The manifest of a backup. */
@@ -113,6 +138,7 @@ struct krt_backup_opts {
     int64_t segment_bytes; /**< roll a segment past this size */
     int64_t segment_ms;    /**< roll a segment this old */
     bool follow;
+    int64_t refresh_ms; /**< --follow: re-read topics, partitions and groups this often */
     bool force; /**< accept a manifest of another cluster */
     bool progress;
 };
@@ -125,6 +151,7 @@ struct krt_backup_result {
     int64_t cut;        /**< -1 with --follow */
     int64_t records, bytes, segments;
     int64_t gap_from, gap_to; /**< a gap found at the start (from == to: none) */
+    bool diverged;            /**< the partition's log is not the backed-up one */
     int err;
     char *errmsg;
 };
@@ -137,6 +164,8 @@ struct krt_backup_report {
     struct krt_backup_result *v;
     int n;
     int64_t records, bytes, segments, gaps, groups, elapsed_ms;
+    int64_t divergences;     /**< partitions whose log diverged (this run) */
+    int64_t groups_failed;   /**< groups whose offsets could not be read */
     /* verification */
     int64_t files_checked;
     int64_t live_compared; /**< --live: topic records compared with the backup */

@@ -10,6 +10,7 @@
 #include "timespec.h"
 
 static const char *const gap_reasons[] = {"log-start", "no-records", NULL};
+static const char *const div_reasons[] = {"record-differs", "log-end", NULL};
 static const char *const codec_names[] = {"null", "deflate", "snappy", NULL};
 
 struct krt_bk_topic *krt_backup_topic(struct krt_backup_manifest *m, const char *name,
@@ -59,16 +60,19 @@ struct krt_bk_part *krt_backup_part(struct krt_bk_topic *t, int32_t partition, i
     t->nparts++;
     memset(&nv[i], 0, sizeof(nv[i]));
     nv[i].partition = partition;
-    nv[i].position = nv[i].cut = -1;
+    nv[i].position = nv[i].cut = nv[i].last_offset = -1;
     return &nv[i];
 }
 
 static void part_free(struct krt_bk_part *p)
 {
-    for (int i = 0; i < p->nsegs; i++)
+    for (int i = 0; i < p->nsegs; i++) {
         free(p->segs[i].file);
+        free(p->segs[i].cluster_id);
+    }
     free(p->segs);
     free(p->gaps);
+    free(p->divs);
 }
 
 void krt_backup_manifest_free(struct krt_backup_manifest *m)
@@ -85,6 +89,7 @@ void krt_backup_manifest_free(struct krt_backup_manifest *m)
     for (int i = 0; i < m->ngroups; i++) {
         free(m->groups[i].group);
         krt_tplist_free(&m->groups[i].offsets);
+        free(m->groups[i].error);
     }
     free(m->groups);
     free(m->cluster_id);
@@ -96,13 +101,16 @@ void krt_backup_manifest_free(struct krt_backup_manifest *m)
 
 static json_t *segment_json(const struct krt_bk_segment *s)
 {
-    return json_pack("{s:s, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o, s:s, s:s}", "file", s->file,
+    json_t *o = json_pack("{s:s, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o, s:s, s:s}", "file", s->file,
                      "from", (json_int_t)s->from, "to", (json_int_t)s->to, "first_offset",
                      krt_json_offset(s->first), "last_offset", krt_json_offset(s->last),
                      "records", (json_int_t)s->records, "bytes", (json_int_t)s->bytes,
                      "min_timestamp", krt_json_offset(s->min_ts), "max_timestamp",
                      krt_json_offset(s->max_ts), "codec", codec_names[s->codec], "sha256",
                      s->sha256);
+    if (o && s->cluster_id)
+        json_object_set_new(o, "cluster_id", json_string(s->cluster_id));
+    return o;
 }
 
 static json_t *part_json(const struct krt_bk_part *p)
@@ -116,9 +124,26 @@ static json_t *part_json(const struct krt_bk_part *p)
                                               (json_int_t)p->gaps[i].to, "reason",
                                               gap_reasons[p->gaps[i].reason], "detected",
                                               krt_json_time(p->gaps[i].detected_ms)));
-    return json_pack("{s:i, s:o, s:o, s:o, s:o}", "partition", (int)p->partition, "position",
-                     krt_json_offset(p->position), "cut", krt_json_offset(p->cut), "segments",
-                     segs, "gaps", gaps);
+    json_t *o = json_pack("{s:i, s:o, s:o, s:o, s:o}", "partition", (int)p->partition,
+                          "position", krt_json_offset(p->position), "cut",
+                          krt_json_offset(p->cut), "segments", segs, "gaps", gaps);
+    if (o && p->last_offset >= 0 && p->last_sha256[0])
+        json_object_set_new(o, "last_record",
+                            json_pack("{s:I, s:s}", "offset", (json_int_t)p->last_offset,
+                                      "sha256", p->last_sha256));
+    if (o && p->ndivs) {
+        json_t *divs = json_array();
+        for (int i = 0; i < p->ndivs; i++) {
+            const struct krt_bk_divergence *d = &p->divs[i];
+            json_array_append_new(
+                divs, json_pack("{s:I, s:I, s:I, s:s, s:o}", "offset", (json_int_t)d->offset,
+                                "backup_end", (json_int_t)d->backup_end, "log_end",
+                                (json_int_t)d->log_end, "reason", div_reasons[d->reason],
+                                "detected", krt_json_time(d->detected_ms)));
+        }
+        json_object_set_new(o, "divergences", divs);
+    }
+    return o;
 }
 
 json_t *krt_backup_manifest_json(const struct krt_backup_manifest *m)
@@ -147,8 +172,12 @@ json_t *krt_backup_manifest_json(const struct krt_backup_manifest *m)
                                                   (int)l->v[k].partition, "offset",
                                                   (json_int_t)l->v[k].offset, "metadata",
                                                   krt_json_str(l->v[k].metadata)));
-        json_array_append_new(groups,
-                              json_pack("{s:s, s:o}", "group", m->groups[i].group, "offsets", offs));
+        json_t *g = json_pack("{s:s, s:o}", "group", m->groups[i].group, "offsets", offs);
+        if (g && m->groups[i].error) {
+            json_object_set_new(g, "captured", json_false());
+            json_object_set_new(g, "error", json_string(m->groups[i].error));
+        }
+        json_array_append_new(groups, g);
     }
     return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "format", "krt-backup",
                      "version", 1, "cluster_id", m->cluster_id ? m->cluster_id : "", "codec",
@@ -190,6 +219,7 @@ static const struct krt_jfield seg_fields[] = {
     {"max_timestamp", KRT_J_INT, KRT_J_REQUIRED | KRT_J_NULLABLE, INT64_MIN, INT64_MAX},
     {"codec", KRT_J_STRING, KRT_J_REQUIRED, 0, 0},
     {"sha256", KRT_J_STRING, KRT_J_REQUIRED, 0, 0},
+    {"cluster_id", KRT_J_STRING, 0, 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -218,6 +248,13 @@ static int read_segment(struct rd *r, const char *jp, const json_t *v, struct kr
     if (strstr(file, "..") || file[0] == '/')
         return krt_jread_fail(r->err, r->file, krt_jpath_key(p, sizeof(p), jp, "file"),
                               "expected a name inside the backup directory");
+    const json_t *cid = json_object_get(v, "cluster_id");
+    const char *cs;
+    if (cid && krt_jread_string(r->file, krt_jpath_key(p, sizeof(p), jp, "cluster_id"), cid, 1,
+                                &cs, r->err))
+        return -1;
+    if (cid && !(s->cluster_id = strdup(cs)))
+        return krt_error_set(r->err, KRT_ERR_INTERNAL, "out of memory");
     s->file = strdup(file);
     snprintf(s->sha256, sizeof(s->sha256), "%s", sha);
     s->codec = (enum krt_seg_codec)codec;
@@ -248,8 +285,69 @@ static const struct krt_jfield part_fields[] = {
     {"cut", KRT_J_INT, KRT_J_REQUIRED | KRT_J_NULLABLE, 0, INT64_MAX},
     {"segments", KRT_J_ARRAY, KRT_J_REQUIRED, 0, 0},
     {"gaps", KRT_J_ARRAY, KRT_J_REQUIRED, 0, 0},
+    {"last_record", KRT_J_OBJECT, 0, 0, 0},
+    {"divergences", KRT_J_ARRAY, 0, 0, 0},
     {NULL, 0, 0, 0, 0},
 };
+
+static const struct krt_jfield last_fields[] = {
+    {"offset", KRT_J_INT, KRT_J_REQUIRED, 0, INT64_MAX},
+    {"sha256", KRT_J_STRING, KRT_J_REQUIRED, 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct krt_jfield div_fields[] = {
+    {"offset", KRT_J_INT, KRT_J_REQUIRED, -1, INT64_MAX},
+    {"backup_end", KRT_J_INT, KRT_J_REQUIRED, -1, INT64_MAX},
+    {"log_end", KRT_J_INT, KRT_J_REQUIRED, -1, INT64_MAX},
+    {"reason", KRT_J_STRING, KRT_J_REQUIRED, 0, 0},
+    {"detected", KRT_J_ANY, KRT_J_REQUIRED, 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+/* The optional last_record and divergences of a partition. */
+static int read_part_checks(struct rd *r, const char *jp, const json_t *v,
+                            struct krt_bk_part *bp)
+{
+    char p[512], q[512], dp[512];
+    const json_t *last = json_object_get(v, "last_record"), *divs = json_object_get(v, "divergences");
+    if (last) {
+        const char *sha;
+        krt_jpath_key(q, sizeof(q), jp, "last_record");
+        if (krt_jread_object(r->file, q, last, last_fields, r->err) ||
+            krt_jread_string(r->file, krt_jpath_key(p, sizeof(p), q, "sha256"),
+                             json_object_get(last, "sha256"), 1, &sha, r->err))
+            return -1;
+        if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
+            return krt_jread_fail(r->err, r->file, p, "expected 64 lowercase hex digits");
+        bp->last_offset = json_integer_value(json_object_get(last, "offset"));
+        snprintf(bp->last_sha256, sizeof(bp->last_sha256), "%s", sha);
+    }
+    if (!divs)
+        return 0;
+    bp->divs = calloc(json_array_size(divs) + 1, sizeof(*bp->divs));
+    if (!bp->divs)
+        return krt_error_set(r->err, KRT_ERR_INTERNAL, "out of memory");
+    krt_jpath_key(q, sizeof(q), jp, "divergences");
+    for (size_t i = 0; i < json_array_size(divs); i++) {
+        const json_t *d = json_array_get(divs, i);
+        struct krt_bk_divergence *dv = &bp->divs[i];
+        int reason;
+        krt_jpath_index(p, sizeof(p), q, i);
+        if (krt_jread_object(r->file, p, d, div_fields, r->err) ||
+            krt_jread_enum(r->file, krt_jpath_key(dp, sizeof(dp), p, "reason"),
+                           json_object_get(d, "reason"), div_reasons, &reason, r->err) ||
+            read_time(r, krt_jpath_key(dp, sizeof(dp), p, "detected"),
+                      json_object_get(d, "detected"), &dv->detected_ms))
+            return -1;
+        dv->reason = (enum krt_bk_div_reason)reason;
+        dv->offset = json_integer_value(json_object_get(d, "offset"));
+        dv->backup_end = json_integer_value(json_object_get(d, "backup_end"));
+        dv->log_end = json_integer_value(json_object_get(d, "log_end"));
+        bp->ndivs++;
+    }
+    return 0;
+}
 
 static int read_part(struct rd *r, const char *jp, const json_t *v, struct krt_bk_topic *t)
 {
@@ -294,7 +392,7 @@ static int read_part(struct rd *r, const char *jp, const json_t *v, struct krt_b
         gp->to = json_integer_value(json_object_get(g, "to"));
         bp->ngaps++;
     }
-    return 0;
+    return read_part_checks(r, jp, v, bp);
 }
 
 static const struct krt_jfield topic_fields[] = {
@@ -353,12 +451,17 @@ static int read_group(struct rd *r, const char *jp, const json_t *v, struct krt_
     static const struct krt_jfield fields[] = {
         {"group", KRT_J_STRING, KRT_J_REQUIRED, 0, 0},
         {"offsets", KRT_J_ARRAY, KRT_J_REQUIRED, 0, 0},
+        {"captured", KRT_J_BOOL, 0, 0, 0},
+        {"error", KRT_J_STRING, 0, 0, 0},
         {NULL, 0, 0, 0, 0},
     };
     char p[512], q[512];
     if (krt_jread_object(r->file, jp, v, fields, r->err))
         return -1;
     g->group = strdup(json_string_value(json_object_get(v, "group")));
+    const json_t *ge = json_object_get(v, "error");
+    if (ge && !(g->error = strdup(json_string_value(ge))))
+        return krt_error_set(r->err, KRT_ERR_INTERNAL, "out of memory");
     const json_t *offs = json_object_get(v, "offsets");
     krt_jpath_key(q, sizeof(q), jp, "offsets");
     for (size_t i = 0; i < json_array_size(offs); i++) {

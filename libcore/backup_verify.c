@@ -50,9 +50,11 @@ static void verify_segment(struct krt_store *st, const struct krt_backup_manifes
         info.meta.from != s->from)
         problem(rep, "'%s': its header names '%s' partition %d from %lld", s->file,
                 info.meta.topic, (int)info.meta.partition, (long long)info.meta.from);
-    if (m->cluster_id && strcmp(info.meta.cluster_id, m->cluster_id))
-        problem(rep, "'%s': written from cluster '%s', the manifest is of '%s'", s->file,
-                info.meta.cluster_id, m->cluster_id);
+    /* a segment of a run with --force names the cluster it was read from */
+    const char *want = s->cluster_id ? s->cluster_id : m->cluster_id;
+    if (want && strcmp(info.meta.cluster_id, want))
+        problem(rep, "'%s': written from cluster '%s', the manifest says '%s'", s->file,
+                info.meta.cluster_id, want);
     if (info.records != s->records || info.first_offset != s->first ||
         info.last_offset != s->last)
         problem(rep, "'%s': %lld records at offsets %lld..%lld, the manifest says %lld at "
@@ -189,6 +191,7 @@ int krt_backup_source_open(const char *dir, const struct krt_backup_manifest *m,
     for (int i = 0; i < p->nsegs; i++) {
         s->segs[i] = p->segs[i];
         s->segs[i].file = strdup(p->segs[i].file);
+        s->segs[i].cluster_id = NULL; /* not needed to read records */
         s->nsegs++;
     }
     s->resume = s->position = resume_offset;
@@ -281,7 +284,7 @@ void krt_backup_print(const struct krt_backup_report *rep, FILE *f)
                      (long long)x->gap_to - 1);
         else
             snprintf(g, sizeof(g), "-");
-        const char *cells[] = {x->topic, p, a, b, n, s, g, x->err ? x->errmsg : "ok"};
+        const char *cells[] = {x->topic, p, a, b, n, s, g, x->err || x->diverged ? x->errmsg : "ok"};
         krt_table_add(&t, cells);
     }
     krt_table_print(&t, f);
@@ -319,12 +322,16 @@ json_t *krt_backup_report_json(const struct krt_backup_report *rep)
                              krt_json_offset(x->cut), "records", (json_int_t)x->records, "bytes",
                              (json_int_t)x->bytes, "segments", (json_int_t)x->segments, "gap",
                              gap, "error", krt_json_str(x->err ? x->errmsg : NULL)));
+        json_object_set_new(json_array_get(parts, json_array_size(parts) - 1), "diverged",
+                            x->diverged ? json_string(x->errmsg ? x->errmsg : "") : json_null());
     }
-    return json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "dir", rep->dir,
+    return json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "dir", rep->dir,
                      "cluster_id", krt_json_str(rep->cluster_id), "records",
                      (json_int_t)rep->records, "bytes", (json_int_t)rep->bytes, "segments",
                      (json_int_t)rep->segments, "gaps", (json_int_t)rep->gaps, "groups",
-                     (json_int_t)rep->groups, "elapsed_ms", (json_int_t)rep->elapsed_ms,
+                     (json_int_t)rep->groups, "groups_not_captured",
+                     (json_int_t)rep->groups_failed, "divergences",
+                     (json_int_t)rep->divergences, "elapsed_ms", (json_int_t)rep->elapsed_ms,
                      "partitions", parts);
 }
 

@@ -296,6 +296,36 @@ int krt_seg_read_meta(const char *path, struct krt_seg_meta *meta, enum krt_seg_
     return 0;
 }
 
+static void put_be64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)(v & 0xff);
+}
+
+void krt_seg_record_sha256(int64_t timestamp, const void *key, size_t key_len,
+                           const void *value, size_t value_len, char out[65])
+{
+    unsigned char b[9], md[32];
+    unsigned mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    put_be64(b, (uint64_t)timestamp);
+    ok = ok && EVP_DigestUpdate(ctx, b, 8);
+    const void *parts[2] = {key, value};
+    size_t lens[2] = {key_len, value_len};
+    for (int i = 0; ok && i < 2; i++) {
+        b[0] = parts[i] != NULL;
+        put_be64(b + 1, parts[i] ? (uint64_t)lens[i] : 0);
+        ok = EVP_DigestUpdate(ctx, b, 9) && (!parts[i] || !lens[i] ||
+                                             EVP_DigestUpdate(ctx, parts[i], lens[i]));
+    }
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    out[0] = '\0';
+    for (unsigned i = 0; ok && i < mdlen; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 int krt_seg_sha256(const char *path, char out[65], struct krt_error *err)
 {
     FILE *f = fopen(path, "rb");
@@ -470,16 +500,18 @@ int krt_seg_append(struct krt_seg_writer *w, const struct krt_seg_record *r,
         size_t bs = w->block_size;
         while (bs < need)
             bs *= 2;
-        if (avro_file_writer_close(w->fw)) {
+        if (w->fw && avro_file_writer_close(w->fw)) {
             w->fw = NULL;
             return avro_fail(err, "write", w->path);
         }
         w->fw = NULL;
         if (verify_written(w, err))
             return -1;
-        if (avro_file_writer_open_bs(w->path, &w->fw, bs))
-            return avro_fail(err, "reopen", w->path);
         w->block_size = bs;
+    }
+    if (!w->fw && avro_file_writer_open_bs(w->path, &w->fw, w->block_size)) {
+        w->fw = NULL;
+        return avro_fail(err, "reopen", w->path);
     }
     if (fill_value(&w->val, r))
         return avro_fail(err, "encode a record for", w->path);
@@ -489,9 +521,25 @@ int krt_seg_append(struct krt_seg_writer *w, const struct krt_seg_record *r,
     return 0;
 }
 
+int krt_seg_park(struct krt_seg_writer *w, struct krt_error *err)
+{
+    if (!w->fw)
+        return 0;
+    /* avro-c writes the pending block and frees its buffers; the file is
+     * walked and fsynced only at the segment's close (krt_seg_close) */
+    int rc = avro_file_writer_close(w->fw);
+    w->fw = NULL;
+    return rc ? avro_fail(err, "write", w->path) : 0;
+}
+
+bool krt_seg_parked(const struct krt_seg_writer *w)
+{
+    return !w->fw;
+}
+
 int krt_seg_flush(struct krt_seg_writer *w, struct krt_error *err)
 {
-    if (avro_file_writer_flush(w->fw))
+    if (w->fw && avro_file_writer_flush(w->fw))
         return avro_fail(err, "write", w->path);
     return krt_store_fsync_path(w->path, 0, err);
 }
@@ -515,7 +563,7 @@ void krt_seg_abandon(struct krt_seg_writer *w)
 int krt_seg_close(struct krt_seg_writer *w, struct krt_error *err)
 {
     int rc = 0;
-    if (avro_file_writer_close(w->fw))
+    if (w->fw && avro_file_writer_close(w->fw))
         rc = avro_fail(err, "write", w->path);
     w->fw = NULL;
     if (!rc)
@@ -718,6 +766,9 @@ int krt_seg_check(const char *path, int allow_torn, struct krt_seg_info *info,
             info->max_ts = rec.timestamp;
         info->records++;
     }
+    if (rc == 1) /* the last record read is still valid */
+        krt_seg_record_sha256(rec.timestamp, rec.key, rec.key_len, rec.value, rec.value_len,
+                              info->last_sha256);
     krt_seg_reader_close(r);
     if (rc < 0)
         return -1;

@@ -94,6 +94,14 @@ int krt_seg_reopen(const char *path, size_t block_size, struct krt_seg_writer **
 int krt_seg_append(struct krt_seg_writer *w, const struct krt_seg_record *r,
                    struct krt_error *err);
 
+/** @brief Write the pending block and let avro-c free its block buffers,
+ *  keeping the segment open: the next krt_seg_append() reopens it. Bounds
+ *  the memory of many open segments (a block buffer each). */
+int krt_seg_park(struct krt_seg_writer *w, struct krt_error *err);
+
+/** @brief Whether @p w is parked (holds no block buffer). */
+bool krt_seg_parked(const struct krt_seg_writer *w);
+
 /** @brief Write the pending block and fsync the file. */
 int krt_seg_flush(struct krt_seg_writer *w, struct krt_error *err);
 
@@ -114,6 +122,7 @@ struct krt_seg_info {
     int64_t bytes;
     char sha256[65];
     int header_torn; /**< allow_torn only: the header itself is incomplete (no record) */
+    char last_sha256[65]; /**< krt_seg_record_sha256() of the last record ("" when empty) */
 };
 
 /** @brief Cut @p path back to the end of its last complete block (a torn
@@ -135,6 +144,13 @@ int krt_seg_check(const char *path, int allow_torn, struct krt_seg_info *info,
 /** @brief Only the header's metadata and codec (cheap). */
 int krt_seg_read_meta(const char *path, struct krt_seg_meta *meta, enum krt_seg_codec *codec,
                       struct krt_error *err);
+
+/** @brief SHA-256 of what identifies a record in its log: its timestamp
+ *  (8 bytes, big-endian), then its key and its value, each as a byte 0
+ *  (null) or 1 followed by its length (8 bytes, big-endian) and its bytes;
+ *  64 lowercase hex digits. Headers and the offset are not part of it. */
+void krt_seg_record_sha256(int64_t timestamp, const void *key, size_t key_len,
+                           const void *value, size_t value_len, char out[65]);
 
 /** @brief SHA-256 of a file as 64 lowercase hex digits. */
 int krt_seg_sha256(const char *path, char out[65], struct krt_error *err);

@@ -210,7 +210,8 @@ int krt_store_open_dir(struct krt_store *s, const char *root, int create, struct
     struct stat st;
     s->ops = &dir_ops;
     s->root = NULL;
-    s->locked = false; /* krt_store_close reads it, also after a failed open */
+    s->locked = false; /* a caller's struct may be uninitialised (UBSan: a bool of 255) */
+    s->lock_fd = -1;
     if (stat(root, &st)) {
         if (errno != ENOENT || !create)
             return krt_error_set(err, KRT_ERR_INPUT, "cannot open backup directory '%s': %s",

@@ -33,14 +33,18 @@ static const char usage[] =
     "                                suffixes K, M, G)\n"
     "      --segment-time DURATION   roll a segment this old: 30s, 10m (default 60m)\n"
     "      --follow                  keep backing up new records until Ctrl-C or SIGTERM\n"
+    "      --refresh DURATION        with --follow: look for new topics and partitions and\n"
+    "                                read the groups' offsets again this often (default 60s)\n"
     "      --force                   add to a backup of another cluster\n"
     "      --verify                  check DIR (hashes, blocks, offsets, gaps); no network\n"
     "      --live                    with --verify: also compare the records still in the\n"
     "                                topics with the backup\n"
     "\n" KRT_COMMON_USAGE
     "\n"
-    "Exit codes: 0 ok, 1 gaps recorded (or --verify found problems), 2 usage or bad\n"
-    "input, 3 Kafka error, 4 refused (internal topic, backup of another cluster),\n"
+    "Exit codes: 0 ok, 1 gaps recorded or groups not captured (or --verify found\n"
+    "problems), 2 usage or bad\n"
+    "input, 3 Kafka error, 4 refused (internal topic, backup of another cluster, a\n"
+    "partition whose log diverged from the backup),\n"
     "5 some partitions failed, 130 interrupted (run again to continue).\n";
 
 enum {
@@ -48,6 +52,7 @@ enum {
     OPT_SEGMENT_BYTES,
     OPT_SEGMENT_TIME,
     OPT_FOLLOW,
+    OPT_REFRESH,
     OPT_FORCE,
     OPT_VERIFY,
     OPT_LIVE
@@ -84,6 +89,7 @@ int main(int argc, char **argv)
         {"segment-bytes", required_argument, NULL, OPT_SEGMENT_BYTES},
         {"segment-time", required_argument, NULL, OPT_SEGMENT_TIME},
         {"follow", no_argument, NULL, OPT_FOLLOW},
+        {"refresh", required_argument, NULL, OPT_REFRESH},
         {"force", no_argument, NULL, OPT_FORCE},
         {"verify", no_argument, NULL, OPT_VERIFY},
         {"live", no_argument, NULL, OPT_LIVE},
@@ -93,12 +99,13 @@ int main(int argc, char **argv)
     struct krt_error err;
     struct krt_backup_opts o = {0};
     struct krt_backup_report rep = {0};
-    bool verify = false, live = false;
+    bool verify = false, live = false, refresh_set = false;
     int opt, rc = KRT_EXIT_OK;
 
     o.codec = KRT_SEG_SNAPPY;
     o.segment_bytes = 256LL * 1024 * 1024;
     o.segment_ms = 3600 * 1000;
+    o.refresh_ms = 60 * 1000;
     o.topics = calloc((size_t)argc + 1, sizeof(*o.topics));
     krt_error_clear(&err);
     krt_common_init(&c, "krt-backup", argc, argv);
@@ -122,6 +129,13 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_FOLLOW: o.follow = true; break;
+        case OPT_REFRESH: {
+            int ms;
+            bad = krt_timeout_parse(optarg, &ms, &err);
+            o.refresh_ms = ms;
+            refresh_set = true;
+            break;
+        }
         case OPT_FORCE: o.force = true; break;
         case OPT_VERIFY: verify = true; break;
         case OPT_LIVE: live = true; break;
@@ -143,6 +157,10 @@ int main(int argc, char **argv)
     if (verify && (o.follow || o.ntopics)) {
         krt_error_set(&err, KRT_ERR_USAGE, "--verify checks the whole backup; it takes no "
                                            "--topic or --follow");
+        goto usage;
+    }
+    if (refresh_set && !o.follow) {
+        krt_error_set(&err, KRT_ERR_USAGE, "--refresh goes with --follow");
         goto usage;
     }
     if (live && !verify) {
@@ -182,6 +200,8 @@ int main(int argc, char **argv)
                       (long long)rep.gaps);
         rc = KRT_EXIT_FINDINGS;
     }
+    if (rep.groups_failed)
+        rc = KRT_EXIT_FINDINGS; /* each group was named in a warning */
     goto out;
 usage:
     rc = krt_usage_error(&c, &err);
