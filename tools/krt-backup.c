@@ -117,7 +117,7 @@ int main(int argc, char **argv)
         case OPT_SEGMENT_BYTES: bad = parse_size(optarg, &o.segment_bytes, &err); break;
         case OPT_SEGMENT_TIME: {
             int ms;
-            bad = krt_timeout_parse(optarg, &ms, &err);
+            bad = krt_timeout_parse(optarg, "--segment-time", 1, 86400000, &ms, &err);
             o.segment_ms = ms;
             break;
         }
