@@ -306,7 +306,7 @@ static int ensure_target(struct krt_conn *admin, struct krt_resend *rs, struct k
     struct krt_error cerr;
     krt_error_clear(&cerr);
     int crc = krt_admin_create_topic(admin, rs->req.target, rs->source_partitions, rf, &cfg, 0,
-                                     &cerr);
+                                     NULL, &cerr);
     krt_props_free(&cfg);
     if (!crc)
         return 0;
