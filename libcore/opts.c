@@ -190,6 +190,12 @@ int krt_tool_fail_doc(const struct krt_common *c, const struct krt_error *err, j
     return krt_error_exit_code(err);
 }
 
+void krt_tool_partial_io(struct krt_error *err)
+{
+    if (err->code == KRT_ERR_IO)
+        err->code = KRT_ERR_PARTIAL;
+}
+
 int krt_parse_int64(const char *s, int64_t *out)
 {
     if (!s || *s < '0' || *s > '9')

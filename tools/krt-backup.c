@@ -162,6 +162,8 @@ int main(int argc, char **argv)
     }
     o.progress = !c.json && c.verbosity > 0 && isatty(STDERR_FILENO);
     if (krt_backup_run(&c, &o, &rep, &err)) {
+        if (rep.records || rep.segments)
+            krt_tool_partial_io(&err); /* segments were written: not "nothing changed" */
         if (rep.n) {
             if (c.json)
                 krt_json_write(stderr, krt_backup_report_json(&rep));
