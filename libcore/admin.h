@@ -29,6 +29,21 @@ rd_kafka_event_t *krt_admin_call(struct krt_conn *conn, rd_kafka_admin_op_t op,
                                  rd_kafka_event_type_t type, krt_admin_send_fn send, void *req,
                                  const char *what, struct krt_error *err);
 
+/** @brief Takes one result event of krt_admin_call_many() (which destroys
+ *  it afterwards). @returns 0, or -1 with @p err set to stop. */
+typedef int (*krt_admin_take_fn)(void *opaque, rd_kafka_event_t *ev, struct krt_error *err);
+
+/** @brief Several admin requests of one kind in flight at once (librdkafka
+ *  sends a BROKER resource only to that broker: one request each): every
+ *  one of @p reqs sent as krt_admin_send() sends it, then @p n results of
+ *  @p type collected as they come, each given to @p take. A request-level
+ *  error is returned as "@p what: reason". Late answers of a failed call
+ *  may still reach the queue: @p take must match answers to requests.
+ *  @returns 0 or -1. */
+int krt_admin_call_many(struct krt_conn *conn, rd_kafka_admin_op_t op, rd_kafka_event_type_t type,
+                        krt_admin_send_fn send, void *const *reqs, int n, const char *what,
+                        krt_admin_take_fn take, void *opaque, struct krt_error *err);
+
 /** @brief The one per-partition result collector. Copies each partition's
  *  err of @p r (and, with @p take_offset, its offset when it succeeded) into
  *  the matching entry of @p l, and decides the same way everywhere: no
@@ -54,8 +69,11 @@ int krt_admin_delete_topic(struct krt_conn *conn, const char *topic, int wait_ms
 
 /** @brief Create a topic with @p partitions, @p rf and the @p configs
  *  key/value pairs, retrying while the old one is still being deleted, and
- *  wait until every partition has a leader. */
+ *  wait until every partition has a leader. @p created (may be NULL) says,
+ *  also on failure, whether the broker created the topic: a failure then is
+ *  one of leaders still pending, not of the create. */
 int krt_admin_create_topic(struct krt_conn *conn, const char *topic, int partitions, int rf,
-                           const struct krt_props *configs, int wait_ms, struct krt_error *err);
+                           const struct krt_props *configs, int wait_ms, bool *created,
+                           struct krt_error *err);
 
 #endif

@@ -41,4 +41,11 @@ struct krt_apply_ops {
 int krt_apply_run(const struct krt_apply_ops *ops, void *st, int wait_s, bool *started,
                   struct krt_error *err);
 
+/** @brief Test hook, compiled only with -Dtest_hooks=true (a no-op
+ *  otherwise): when the environment variable @p var names a file F, append
+ *  this process's id as a line to F.waiting, then wait (up to 120 s) until F
+ *  exists. Lets a test act at a chosen point (commit while the operator
+ *  types, release several processes at once). */
+void krt_apply_test_pause(const char *var);
+
 #endif

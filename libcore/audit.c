@@ -859,12 +859,20 @@ void krt_audit_print(const struct krt_audit *a, FILE *f)
         fprintf(f, "\nConsumer groups with commits outside the log:\n");
         for (size_t i = 0; i < a->nfindings; i++) {
             const struct krt_agroup_finding *g = &a->findings[i];
-            char *cmd = repair_cmd(g);
+            /* The command is quoted for a shell, but a control character in
+             * it would still reach the terminal raw: such a group's command
+             * is left to the JSON, and its name is printed escaped. */
+            bool ctl = krt_table_has_control(g->group);
+            char *cmd = ctl ? NULL : repair_cmd(g), *name = krt_table_escape(g->group);
             fprintf(f, "  %s %s-%d: committed %" PRId64 " %s %" PRId64 "; repair: %s\n",
-                    g->group, g->topic, g->partition, g->committed,
+                    name ? name : "(out of memory)", g->topic, g->partition, g->committed,
                     g->above ? "above high watermark" : "below log start",
-                    g->above ? g->high : g->log_start, cmd ? cmd : "(out of memory)");
+                    g->above ? g->high : g->log_start,
+                    cmd  ? cmd
+                    : ctl ? "the group name holds control characters: take the command from --json"
+                          : "(out of memory)");
             free(cmd);
+            free(name);
         }
     }
     if (a->has_baseline) {
@@ -873,9 +881,12 @@ void krt_audit_print(const struct krt_audit *a, FILE *f)
                 a->nlosses ? "" : "no offsets lost");
         for (size_t i = 0; i < a->nlosses; i++) {
             const struct krt_aloss *l = &a->losses[i];
+            char *name = l->group ? krt_table_escape(l->group) : NULL;
             fprintf(f, "  %s%s%s%s-%d: %s offsets [%" PRId64 ", %" PRId64 ") (%" PRId64 " records)\n",
-                    l->group ? "group " : "", l->group ? l->group : "", l->group ? " " : "",
-                    l->topic, l->partition, l->kind, l->from, l->to, l->to - l->from);
+                    l->group ? "group " : "", l->group ? (name ? name : "(out of memory)") : "",
+                    l->group ? " " : "", l->topic, l->partition, l->kind, l->from, l->to,
+                    l->to - l->from);
+            free(name);
         }
     }
     if (a->count_offline || a->count_under_min_isr || a->nmissing_brokers)

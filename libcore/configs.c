@@ -45,6 +45,29 @@ static void send_describe(rd_kafka_t *rk, const rd_kafka_AdminOptions_t *o, rd_k
     rd_kafka_DescribeConfigs(rk, r->res, r->n, o, q);
 }
 
+struct describe_out {
+    const char *const *names;
+    int n;
+    struct krt_config_set *out;
+};
+
+/* Take the resources of one answer; matched by name (see krt_admin_call_many) */
+static int take_answer(void *opaque, rd_kafka_event_t *ev, struct krt_error *err)
+{
+    struct describe_out *d = opaque;
+    size_t rn = 0;
+    const rd_kafka_ConfigResource_t **rr =
+        rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &rn);
+    for (size_t k = 0; k < rn; k++)
+        for (int i = 0; i < d->n; i++)
+            if (!d->out[i].v && !strcmp(rd_kafka_ConfigResource_name(rr[k]), d->names[i])) {
+                if (take_resource(rr[k], &d->out[i]))
+                    return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+                break;
+            }
+    return 0;
+}
+
 static int describe_once(struct krt_conn *conn, bool broker, const char *const *names, int n,
                          struct krt_config_set *out, struct krt_error *err)
 {
@@ -52,55 +75,42 @@ static int describe_once(struct krt_conn *conn, bool broker, const char *const *
     if (n == 0)
         return 0;
     /* librdkafka takes one BROKER resource per request (it goes to that
-     * broker): send them all at once, then collect the answers */
-    int nreq = broker ? n : 1;
-    for (int i = 0; i < n; i++)
-        if (!(out[i].name = strdup(names[i]))) {
-            krt_configs_free(out, n);
-            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-        }
-    for (int q = 0; q < nreq; q++) {
-        int cnt = broker ? 1 : n;
-        struct describe_req r = {.res = calloc((size_t)cnt, sizeof(*r.res)), .n = (size_t)cnt};
-        if (!r.res) {
-            krt_configs_free(out, n);
-            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-        }
-        for (int i = 0; i < cnt; i++)
-            r.res[i] = rd_kafka_ConfigResource_new(broker ? RD_KAFKA_RESOURCE_BROKER
-                                                          : RD_KAFKA_RESOURCE_TOPIC,
-                                                   names[broker ? q : i]);
-        int src = krt_admin_send(conn, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, send_describe, &r, err);
-        for (int i = 0; i < cnt; i++)
-            rd_kafka_ConfigResource_destroy(r.res[i]);
-        free(r.res);
-        if (src) {
-            krt_configs_free(out, n);
-            return -1;
-        }
-    }
-    int rc = 0;
-    for (int q = 0; q < nreq && !rc; q++) {
-        rd_kafka_event_t *ev = krt_conn_wait_admin(conn, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT,
-                                                   broker ? "cannot describe broker configs"
-                                                          : "cannot describe topic configs",
-                                                   err);
-        if (!ev) {
-            rc = -1;
+     * broker): one request each, all in flight at once */
+    int nreq = broker ? n : 1, cnt = broker ? 1 : n, rc = 0;
+    struct describe_req *reqs = calloc((size_t)nreq, sizeof(*reqs));
+    void **ptrs = calloc((size_t)nreq, sizeof(*ptrs));
+    if (!reqs || !ptrs)
+        rc = krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    for (int i = 0; !rc && i < n; i++)
+        if (!(out[i].name = strdup(names[i])))
+            rc = krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    for (int q = 0; !rc && q < nreq; q++) {
+        reqs[q] = (struct describe_req){.res = calloc((size_t)cnt, sizeof(*reqs[q].res)),
+                                        .n = (size_t)cnt};
+        ptrs[q] = &reqs[q];
+        if (!reqs[q].res) {
+            rc = krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
             break;
         }
-        size_t rn = 0;
-        const rd_kafka_ConfigResource_t **rr = rd_kafka_DescribeConfigs_result_resources(
-            rd_kafka_event_DescribeConfigs_result(ev), &rn);
-        for (size_t k = 0; k < rn && !rc; k++)
-            for (int i = 0; i < n; i++)
-                if (!out[i].v && !strcmp(rd_kafka_ConfigResource_name(rr[k]), names[i])) {
-                    if (take_resource(rr[k], &out[i]))
-                        rc = krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
-                    break;
-                }
-        rd_kafka_event_destroy(ev);
+        for (int i = 0; i < cnt; i++)
+            reqs[q].res[i] = rd_kafka_ConfigResource_new(
+                broker ? RD_KAFKA_RESOURCE_BROKER : RD_KAFKA_RESOURCE_TOPIC, names[broker ? q : i]);
     }
+    struct describe_out d = {names, n, out};
+    if (!rc)
+        rc = krt_admin_call_many(conn, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS,
+                                 RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, send_describe, ptrs, nreq,
+                                 broker ? "cannot describe broker configs"
+                                        : "cannot describe topic configs",
+                                 take_answer, &d, err);
+    for (int q = 0; reqs && q < nreq; q++) {
+        for (size_t i = 0; reqs[q].res && i < reqs[q].n; i++)
+            if (reqs[q].res[i])
+                rd_kafka_ConfigResource_destroy(reqs[q].res[i]);
+        free(reqs[q].res);
+    }
+    free(reqs);
+    free(ptrs);
     for (int i = 0; !rc && i < n; i++)
         if (!out[i].v)
             out[i].err = RD_KAFKA_RESP_ERR__NOENT;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json_out.h"
+#include "timespec.h"
 
 #ifndef KRT_VERSION
 #define KRT_VERSION "0.1.0"
@@ -52,14 +53,25 @@ int krt_common_option(struct krt_common *c, int opt, const char *arg, struct krt
         c->bootstrap = arg;
         return 1;
     case 'X':
-        if (krt_props_parse_kv(arg, &c->x, err))
+        if (krt_props_parse_kv(arg, &c->x, err)) {
+            /* No part of a malformed -X is shown: a lone word may be a secret
+             * pasted without its key ("-X hunter2"), and what looks like a key
+             * may be one ("sasl.password:hunter2"). Its place names it. */
+            if (err->code == KRT_ERR_USAGE)
+                krt_error_set(err, KRT_ERR_USAGE,
+                              "-X argument %zu has no '=' (KEY=VALUE; the argument is not shown)",
+                              c->x.n + 1);
             return -1;
+        }
         return 1;
     case KRT_OPT_COMMAND_CONFIG:
         c->command_config = arg;
         return 1;
     case KRT_OPT_TIMEOUT:
-        return krt_opts_timeout_parse(arg, &c->timeout_ms, err) ? -1 : 1;
+        return krt_timeout_parse(arg, "--timeout", KRT_TIMEOUT_MIN_MS, KRT_TIMEOUT_MAX_MS,
+                                 &c->timeout_ms, err)
+                   ? -1
+                   : 1;
     case KRT_OPT_JSON:
         c->json = true;
         return 1;
@@ -178,6 +190,12 @@ int krt_tool_fail_doc(const struct krt_common *c, const struct krt_error *err, j
     return krt_error_exit_code(err);
 }
 
+void krt_tool_partial_io(struct krt_error *err)
+{
+    if (err->code == KRT_ERR_IO)
+        err->code = KRT_ERR_PARTIAL;
+}
+
 int krt_parse_int64(const char *s, int64_t *out)
 {
     if (!s || *s < '0' || *s > '9')
@@ -191,48 +209,3 @@ int krt_parse_int64(const char *s, int64_t *out)
     return 0;
 }
 
-/* A timeout is a decimal number with an optional unit: digits, at most one
- * fraction, nothing else (no sign, exponent, hex, inf or nan, which strtod
- * would all take). */
-static bool timeout_syntax(const char *s, const char **unit)
-{
-    const char *p = s;
-    size_t whole = strspn(p, "0123456789");
-    p += whole;
-    if (*p == '.') {
-        size_t frac = strspn(p + 1, "0123456789");
-        if (!frac)
-            return false;
-        p += 1 + frac;
-    }
-    if (!whole)
-        return false;
-    *unit = p;
-    return !*p || !strcmp(p, "ms") || !strcmp(p, "s") || !strcmp(p, "m") || !strcmp(p, "h");
-}
-
-int krt_opts_timeout_parse(const char *s, int *ms, struct krt_error *err)
-{
-    const char *unit;
-    if (!s || !timeout_syntax(s, &unit))
-        return krt_error_set(err, KRT_ERR_USAGE,
-                             "malformed --timeout '%s' (a number with ms, s, m or h: 500ms, 10s, "
-                             "2m)",
-                             s ? s : "");
-    double mult = !*unit || !strcmp(unit, "ms") ? 1
-                  : !strcmp(unit, "s")           ? 1000
-                  : !strcmp(unit, "m")           ? 60000
-                                                 : 3600000;
-    double v = strtod(s, NULL) * mult; /* the syntax is checked: no error, finite */
-    if (!*unit && v < 100)
-        return krt_error_set(err, KRT_ERR_USAGE,
-                             "--timeout '%s' is in milliseconds and too short; did you mean %ss?",
-                             s, s);
-    if (v < KRT_TIMEOUT_MIN_MS || v > KRT_TIMEOUT_MAX_MS)
-        return krt_error_set(err, KRT_ERR_USAGE,
-                             "--timeout '%s' is out of range: 10ms to 5m (librdkafka's "
-                             "socket.timeout.ms bounds)",
-                             s);
-    *ms = (int)v;
-    return 0;
-}

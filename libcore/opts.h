@@ -133,10 +133,11 @@ struct json_t;
 int krt_tool_fail_doc(const struct krt_common *c, const struct krt_error *err,
                       struct json_t *doc);
 
-/** @brief Parse --timeout: a decimal number of milliseconds, or with a unit
- *  (`500ms`, `10s`, `1.5m`, `0.05h`), within KRT_TIMEOUT_MIN_MS..MAX_MS.
- *  A bare number below 100 is refused as a probable missing unit. */
-int krt_opts_timeout_parse(const char *s, int *ms, struct krt_error *err);
+/** @brief For a run that had begun writing (records into a backup's
+ *  segments): an I/O error there left a partial change, exit 5, not the
+ *  "bad input, nothing changed" of exit 2 that an I/O error before any
+ *  write means. Other errors are left as they are. */
+void krt_tool_partial_io(struct krt_error *err);
 
 /** @brief Parse a whole non-negative decimal int64 (no sign, no junk). */
 int krt_parse_int64(const char *s, int64_t *out);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "apply.h"
 #include "offsets.h"
 #include "timespec.h"
 
@@ -306,7 +307,7 @@ static int ensure_target(struct krt_conn *admin, struct krt_resend *rs, struct k
     struct krt_error cerr;
     krt_error_clear(&cerr);
     int crc = krt_admin_create_topic(admin, rs->req.target, rs->source_partitions, rf, &cfg, 0,
-                                     &cerr);
+                                     NULL, &cerr);
     krt_props_free(&cfg);
     if (!crc)
         return 0;
@@ -330,33 +331,111 @@ static int ensure_target(struct krt_conn *admin, struct krt_resend *rs, struct k
     }
 }
 
-static int register_request(struct krt_conn *admin, struct krt_resend *rs, struct krt_error *err)
+#define REGISTER_TRIES 10
+
+/* The request's ranges as commits of its group, each with its range in the
+ * metadata. */
+static rd_kafka_topic_partition_list_t *range_commits(const struct krt_resend *rs)
 {
-    struct krt_tplist l = {0};
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(rs->nparts + 1);
     for (int i = 0; i < rs->nparts; i++) {
         char meta[200];
         meta_of(rs, &rs->parts[i], meta, sizeof(meta));
-        struct krt_tp *tp = krt_tplist_add(&l, rs->req.source, rs->parts[i].partition,
-                                           rs->parts[i].start);
-        if (!tp || !(tp->metadata = strdup(meta))) {
-            krt_tplist_free(&l);
-            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_add(l, rs->req.source, rs->parts[i].partition);
+        tp->offset = rs->parts[i].start;
+        tp->metadata = strdup(meta);
+        tp->metadata_size = tp->metadata ? strlen(meta) : 0;
+    }
+    return l;
+}
+
+/* One attempt: a transactional producer under the request's registration id
+ * (the same for every process of the request). Its initialisation fences
+ * every earlier one and aborts what they left open, so of processes racing
+ * here only the last to initialise can commit; the others fail and try
+ * again, and then find the winner's ranges. Sets *fresh when this process
+ * committed its own ranges. */
+static int register_attempt(const struct krt_common *c, struct krt_conn *admin,
+                            struct krt_resend *rs, bool *fresh, int *recorded,
+                            struct krt_error *err)
+{
+    char txn[420];
+    /* ':' cannot be in an instance name: no copy's transactional.id */
+    snprintf(txn, sizeof(txn), "krt-resend.%s:register", rs->req.id);
+    struct krt_props px = {0};
+    krt_props_add(&px, "transactional.id", txn, 0);
+    krt_props_add(&px, "transaction.timeout.ms", "10000", 0);
+    struct krt_conn pc = {0};
+    int rc = krt_conn_create(&pc, c, KRT_CONN_PRODUCER, &px, NULL, err);
+    krt_props_free(&px);
+    if (rc)
+        return -1;
+    *fresh = false;
+    rd_kafka_error_t *e = rd_kafka_init_transactions(pc.rk, 60000);
+    /* after the initialisation, a winner's commit is complete (the broker
+     * finishes an earlier transaction of the id before answering) */
+    if (!e && (rc = adopt_recorded(admin, rs, recorded, err)) == 0 && !*recorded) {
+#ifdef KRT_TEST_HOOKS
+        krt_apply_test_pause("KRT_TEST_REGISTER_PAUSE");
+#endif
+        e = rd_kafka_begin_transaction(pc.rk);
+        if (!e) {
+            rd_kafka_topic_partition_list_t *l = range_commits(rs);
+            rd_kafka_consumer_group_metadata_t *gm =
+                rd_kafka_consumer_group_metadata_new(rs->group);
+            e = rd_kafka_send_offsets_to_transaction(pc.rk, l, gm, 30000);
+            rd_kafka_consumer_group_metadata_destroy(gm);
+            rd_kafka_topic_partition_list_destroy(l);
         }
+        if (!e)
+            e = rd_kafka_commit_transaction(pc.rk, 60000);
+        *fresh = !e;
     }
-    krt_tplist_sort(&l);
-    int rc = krt_group_alter(admin, rs->group, &l, err);
-    if (rc && err->code == KRT_ERR_PARTIAL) {
-        /* every partition failed alike: say why, as one error */
-        for (size_t i = 0; i < l.n; i++)
-            if (l.v[i].err) {
-                krt_error_kafka(err, l.v[i].err, "cannot register request '%s' in group '%s' "
-                                "('%s' partition %" PRId32 ")",
-                                rs->req.id, rs->group, rs->req.source, l.v[i].partition);
-                break;
-            }
+    if (e) {
+        krt_error_set(err, KRT_ERR_KAFKA, "cannot register request '%s' in group '%s': %s",
+                      rs->req.id, rs->group, rd_kafka_error_string(e));
+        err->kafka_err = rd_kafka_error_code(e);
+        err->code = krt_error_kind_of_kafka(err->kafka_err);
+        rd_kafka_error_destroy(e);
+        rc = -1;
     }
-    krt_tplist_free(&l);
+    krt_conn_close(&pc);
     return rc;
+}
+
+/* Register the ranges this process resolved, unless a sibling process of
+ * the same request registered its own first: then adopt those (and check
+ * they are whole and of the same request). Exactly one process's ranges are
+ * the request's, however many start at once on a live source. */
+static int register_request(const struct krt_common *c, struct krt_conn *admin,
+                            struct krt_resend *rs, struct krt_error *err)
+{
+    for (int attempt = 1;; attempt++) {
+        bool fresh = false;
+        int recorded = 0;
+        if (!register_attempt(c, admin, rs, &fresh, &recorded, err)) {
+            if (recorded)
+                return 0; /* a sibling's ranges, adopted and checked */
+            if (fresh) {
+                /* verify: what the group holds now is what this process wrote */
+                if (adopt_recorded(admin, rs, &recorded, err))
+                    return -1;
+                if (recorded == rs->nparts)
+                    return 0;
+                krt_error_set(err, KRT_ERR_KAFKA,
+                              "request '%s': its ranges are not in group '%s' after registering",
+                              rs->req.id, rs->group);
+            }
+        }
+        /* not authorized, or a request used before otherwise: no retry helps */
+        if (err->code == KRT_ERR_AUTH || err->code == KRT_ERR_INPUT ||
+            err->code == KRT_ERR_USAGE || attempt == REGISTER_TRIES || krt_interrupted())
+            return -1;
+        /* lost the race (fenced) or a passing error: the winner's commit is
+         * found by the next attempt */
+        krt_sleep_ms(100 * attempt + (int)(krt_now_ms() % 200));
+    }
 }
 
 static bool copy_filter(void *opaque, const struct krt_copy_record *rec)
@@ -412,11 +491,7 @@ int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt
         /* a sibling process may have registered the request meanwhile: the
          * ranges registered first are the request's, whatever this process
          * resolved (its high watermarks may be later) */
-        int recorded;
-        if (adopt_recorded(&admin, rs, &recorded, err))
-            goto out;
-        if (!recorded && (register_request(&admin, rs, err) ||
-                          adopt_recorded(&admin, rs, &recorded, err)))
+        if (register_request(c, &admin, rs, err))
             goto out;
         if (rs->already_done) {
             rc = 0;

@@ -44,8 +44,9 @@ int krt_resend_prepare(struct krt_conn *conn, struct krt_resend *rs, struct krt_
  *  then copies with the copy engine until every partition is done. */
 int krt_resend_run(const struct krt_common *c, struct krt_resend *rs, struct krt_error *err);
 
-/** @brief The validation or final report as JSON. */
-json_t *krt_resend_json(const struct krt_resend *rs, bool executed);
+/** @brief The validation or final report as JSON; a failed run's report
+ *  carries @p failed as its "error" member (NULL: none). */
+json_t *krt_resend_json(const struct krt_resend *rs, bool executed, const struct krt_error *failed);
 
 /** @brief The validation or final report as text. */
 void krt_resend_print(const struct krt_resend *rs, bool executed, FILE *f);

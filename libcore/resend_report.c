@@ -7,7 +7,7 @@
 #include "resend.h"
 #include "table.h"
 
-json_t *krt_resend_json(const struct krt_resend *rs, bool executed)
+json_t *krt_resend_json(const struct krt_resend *rs, bool executed, const struct krt_error *failed)
 {
     const struct krt_resend_request *r = &rs->req;
     json_t *doc = json_object(), *parts = json_array();
@@ -60,6 +60,8 @@ json_t *krt_resend_json(const struct krt_resend *rs, bool executed)
         json_object_set_new(doc, "transactions", json_integer(rs->job.txn_commits));
         json_object_set_new(doc, "aborted_transactions", json_integer(rs->job.txn_aborts));
     }
+    if (failed)
+        json_object_set_new(doc, "error", krt_json_error(failed));
     return doc;
 }
 

@@ -209,7 +209,7 @@ static int read_bound_object(const char *path, const char *jp, const json_t *v,
             free(text);
             return -1;
         }
-        /* the text the fingerprint is computed from: P=O,P=O in file order */
+        /* the text, for messages: P=O,P=O in file order */
         char item[48];
         int n = snprintf(item, sizeof(item), "%s%" PRId32 "=%" PRId64, tlen ? "," : "", part, off);
         if (tlen + (size_t)n + 1 > tcap) {
@@ -346,6 +346,27 @@ static uint64_t fnv_str(uint64_t h, const char *s)
     return fnv(h, s ? s : "", s ? strlen(s) + 1 : 1);
 }
 
+/* A bound by what it means: a tag, then the instant or the offsets in
+ * partition order (bound_finish sorted them). */
+static uint64_t fnv_bound(uint64_t h, const struct krt_resend_bound *b)
+{
+    char tag = b->has_time ? 't' : b->has_offsets ? 'o' : '-';
+    h = fnv(h, &tag, 1);
+    if (b->has_time)
+        h = fnv(h, &b->time_ms, sizeof(b->time_ms));
+    for (size_t i = 0; b->has_offsets && i < b->noffsets; i++) {
+        h = fnv(h, &b->offsets[i].partition, sizeof(b->offsets[i].partition));
+        h = fnv(h, &b->offsets[i].offset, sizeof(b->offsets[i].offset));
+    }
+    return h;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
 static int cmp_key(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -438,12 +459,23 @@ int krt_resend_request_check(struct krt_resend_request *r, struct krt_error *err
     if (r->keys_file && !r->keys && load_keys(r, err))
         return -1;
 
-    /* the fingerprint: what the request means, to refuse an id reused otherwise */
+    /* the fingerprint: what the request means, to refuse an id reused
+     * otherwise. Computed from the meaning, not the spelling: partitions
+     * sorted and once each, offsets by partition, times as instants, so
+     * "2,0" and "0,2" (or a file's keys in another order) are one request. */
+    if (r->partitions) {
+        qsort(r->partitions, (size_t)r->npartitions, sizeof(*r->partitions), cmp_i32);
+        int n = 0;
+        for (int i = 0; i < r->npartitions; i++)
+            if (!n || r->partitions[n - 1] != r->partitions[i])
+                r->partitions[n++] = r->partitions[i];
+        r->npartitions = n;
+    }
     uint64_t h = 1469598103934665603ULL;
     h = fnv_str(h, r->source);
     h = fnv_str(h, r->target);
-    h = fnv_str(h, r->from.text);
-    h = fnv_str(h, r->to.text);
+    h = fnv_bound(h, &r->from);
+    h = fnv_bound(h, &r->to);
     h = fnv_str(h, r->header_name);
     h = fnv_str(h, r->header_value);
     for (int i = 0; r->partitions && i < r->npartitions; i++)

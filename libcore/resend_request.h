@@ -22,7 +22,7 @@ struct krt_resend_poff {
 struct krt_resend_bound {
     bool has_time;
     int64_t time_ms;
-    char *text; /**< as given, for the request's fingerprint */
+    char *text; /**< as given, for messages (the fingerprint reads the meaning) */
     bool has_offsets;
     struct krt_resend_poff *offsets; /**< sorted by partition, no duplicate */
     size_t noffsets;

@@ -357,6 +357,11 @@ int krt_rewind_plan_build(struct krt_conn *conn, const char *const *groups, int 
                           struct krt_error *err)
 {
     *out = (struct krt_rewind_plan){.spec = *spec};
+    /* --by-duration means "now": the now of this build, which after a wait
+     * or a prompt is later than when the options were read */
+    if (spec->ago && krt_time_ago(spec->text, spec->ago_ms, &out->spec.value, err))
+        return -1;
+    spec = &out->spec;
     struct krt_metadata md;
     if (krt_meta_fetch(conn, &md, err))
         return -1;

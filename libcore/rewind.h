@@ -37,6 +37,9 @@ enum krt_repair_mode {
 struct krt_rewind_spec {
     enum krt_spec_kind kind;
     int64_t value; /**< offset, shift, or timestamp (ms) */
+    bool ago;       /**< --by-duration: value is computed as now - ago_ms each
+                     *   time a plan is built (after any wait or prompt) */
+    int64_t ago_ms;
     enum krt_repair_mode repair;
     const struct krt_planfile *file;
     char text[160]; /**< the spec as the operator wrote it, for the report */

@@ -2,8 +2,51 @@
 #define _POSIX_C_SOURCE 200809L
 #include "table.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static bool is_control(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+bool krt_table_has_control(const char *s)
+{
+    for (; *s; s++)
+        if (is_control((unsigned char)*s))
+            return true;
+    return false;
+}
+
+char *krt_table_escape(const char *s)
+{
+    /* A name is any string (a Kafka group name is): on a terminal a newline
+     * forges a row and an ESC drives the terminal. Control characters are
+     * written as C escapes, and a backslash as two so the text stays
+     * unambiguous; everything else (UTF-8 included) as it is. */
+    size_t n = 1;
+    for (const char *p = s; *p; p++)
+        n += is_control((unsigned char)*p) ? 4 : *p == '\\' ? 2 : 1;
+    char *out = malloc(n), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\\' || c == '\n' || c == '\t' || c == '\r') {
+            *o++ = '\\';
+            *o++ = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : '\\';
+        } else if (is_control(c)) {
+            snprintf(o, 5, "\\x%02x", c);
+            o += 4;
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    return out;
+}
 
 void krt_table_init(struct krt_table *t, int ncols, const char *const *heads)
 {
@@ -25,7 +68,7 @@ int krt_table_add(struct krt_table *t, const char *const *cells)
     }
     char **row = &t->cells[t->nrows * (size_t)t->ncols];
     for (int i = 0; i < t->ncols; i++) {
-        row[i] = strdup(cells[i] ? cells[i] : "-");
+        row[i] = krt_table_escape(cells[i] ? cells[i] : "-");
         if (!row[i]) {
             while (i-- > 0)
                 free(row[i]);

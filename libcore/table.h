@@ -2,6 +2,7 @@
 #ifndef KRT_TABLE_H
 #define KRT_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -19,7 +20,16 @@ struct krt_table {
 /** @brief Start a table with @p ncols headings. */
 void krt_table_init(struct krt_table *t, int ncols, const char *const *heads);
 
-/** @brief Add a row of @p t->ncols cells (NULL prints as "-").
+/** @brief @p s for a terminal: control characters as C escapes (`\n`,
+ *  `\t`, `\r`, `\x1b`) and a backslash doubled. @returns a malloc'd
+ *  string, or NULL on OOM. */
+char *krt_table_escape(const char *s);
+
+/** @brief Whether @p s holds a control character (below 0x20, or DEL). */
+bool krt_table_has_control(const char *s);
+
+/** @brief Add a row of @p t->ncols cells (NULL prints as "-"), each escaped
+ *  with krt_table_escape().
  *  @returns 0, or -1 on OOM. */
 int krt_table_add(struct krt_table *t, const char *const *cells);
 

@@ -3,6 +3,7 @@
 #include "timespec.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -369,30 +370,64 @@ void krt_time_format(int64_t ms, char *buf, size_t size)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
-int krt_timeout_parse(const char *s, int *ms, struct krt_error *err)
+/* A timeout is a decimal number with an optional unit: digits, at most one
+ * fraction, nothing else (no sign, exponent, hex, inf or nan, which strtod
+ * would all take). */
+static bool timeout_syntax(const char *s, const char **unit)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || v < 0)
-        return krt_error_set(err, KRT_ERR_USAGE, "malformed timeout '%s' (e.g. 10s, 500ms)", s);
-    double mult;
-    if (!*end || !strcmp(end, "ms"))
-        mult = 1;
-    else if (!strcmp(end, "s"))
-        mult = 1000;
-    else if (!strcmp(end, "m"))
-        mult = 60000;
+    const char *p = s;
+    size_t whole = strspn(p, "0123456789");
+    p += whole;
+    if (*p == '.') {
+        size_t frac = strspn(p + 1, "0123456789");
+        if (!frac)
+            return false;
+        p += 1 + frac;
+    }
+    if (!whole)
+        return false;
+    *unit = p;
+    return !*p || !strcmp(p, "ms") || !strcmp(p, "s") || !strcmp(p, "m") || !strcmp(p, "h");
+}
+
+/* A bound in the largest unit that states it exactly: 10ms, 5m, 24h. */
+static void bound_format(int ms, char *buf, size_t size)
+{
+    if (ms >= 3600000 && ms % 3600000 == 0)
+        snprintf(buf, size, "%dh", ms / 3600000);
+    else if (ms >= 60000 && ms % 60000 == 0)
+        snprintf(buf, size, "%dm", ms / 60000);
+    else if (ms >= 1000 && ms % 1000 == 0)
+        snprintf(buf, size, "%ds", ms / 1000);
     else
-        return krt_error_set(err, KRT_ERR_USAGE, "malformed timeout '%s' (e.g. 10s, 500ms)", s);
-    double r = v * mult;
-    if (r < 1 || r > 86400000.0)
-        return krt_error_set(err, KRT_ERR_USAGE, "timeout '%s' out of range (1ms to 24h)", s);
-    if (!*end && r < 100)
+        snprintf(buf, size, "%dms", ms);
+}
+
+int krt_timeout_parse(const char *s, const char *what, int min_ms, int max_ms, int *ms,
+                      struct krt_error *err)
+{
+    const char *unit;
+    if (!s || !timeout_syntax(s, &unit))
         return krt_error_set(err, KRT_ERR_USAGE,
-                             "timeout '%s' is in milliseconds and too short; did you mean %ss?", s,
-                             s);
-    *ms = (int)r;
+                             "malformed %s '%s' (a number with ms, s, m or h: 500ms, 10s, 2m)",
+                             what, s ? s : "");
+    double mult = !*unit || !strcmp(unit, "ms") ? 1
+                  : !strcmp(unit, "s")           ? 1000
+                  : !strcmp(unit, "m")           ? 60000
+                                                 : 3600000;
+    double v = strtod(s, NULL) * mult; /* the syntax is checked: no error, finite */
+    if (!*unit && v < 100)
+        return krt_error_set(err, KRT_ERR_USAGE,
+                             "%s '%s' is in milliseconds and too short; did you mean %ss?", what,
+                             s, s);
+    if (v < min_ms || v > max_ms) {
+        char lo[32], hi[32];
+        bound_format(min_ms, lo, sizeof(lo));
+        bound_format(max_ms, hi, sizeof(hi));
+        return krt_error_set(err, KRT_ERR_USAGE, "%s '%s' is out of range: %s to %s", what, s,
+                             lo, hi);
+    }
+    *ms = (int)v;
     return 0;
 }
 

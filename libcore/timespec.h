@@ -37,9 +37,13 @@ int krt_time_ago(const char *text, int64_t duration_ms, int64_t *ms, struct krt_
 /** @brief Format @p ms since the epoch as `YYYY-MM-DDTHH:MM:SS.fffZ`. */
 void krt_time_format(int64_t ms, char *buf, size_t size);
 
-/** @brief Parse a timeout: a number of milliseconds, or with a unit
- *  (`500ms`, `10s`, `2m`). */
-int krt_timeout_parse(const char *s, int *ms, struct krt_error *err);
+/** @brief Parse a timeout or duration option: a decimal number of
+ *  milliseconds, or with a unit (`500ms`, `10s`, `1.5m`, `0.05h`), within
+ *  @p min_ms..@p max_ms. A bare number below 100 is refused as a probable
+ *  missing unit. @p what names the option in messages (`--timeout`).
+ *  @returns 0, or -1 with KRT_ERR_USAGE (@p ms untouched). */
+int krt_timeout_parse(const char *s, const char *what, int min_ms, int max_ms, int *ms,
+                      struct krt_error *err);
 
 /** @brief The current wall-clock time in milliseconds since the epoch. */
 int64_t krt_now_ms(void);

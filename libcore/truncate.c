@@ -459,6 +459,41 @@ static int add_note(struct krt_trunc_plan *p, const char *fmt, ...)
     return v[p->nnotes++] ? 0 : -1;
 }
 
+/* A topic to recreate that exists must be the plan's: librdkafka 2.0.2 gives
+ * no topic ids, so its offsets say it. Offsets only grow: a partition whose
+ * log start or high watermark is below the plan's belongs to a topic made
+ * since (by a producer's auto-create, an operator, or krt's own recreate
+ * that stopped after its create): its records are not the plan's to delete.
+ * An empty topic (every high watermark 0) loses nothing and is recreated
+ * from the plan, which finishes a recreate stopped after its create. */
+static int check_recreate_identity(struct krt_trunc_plan *p, const struct krt_trunc_topic *t,
+                                   const int64_t *lo, const int64_t *hi, const int *pe,
+                                   struct krt_error *err)
+{
+    int back = -1;
+    bool empty = true;
+    for (int k = 0; k < t->nparts; k++) {
+        if (pe[k])
+            return 0; /* reported by the caller */
+        empty &= hi[k] == 0;
+        if (back < 0 && (lo[k] < t->parts[k].log_start || hi[k] < t->parts[k].high))
+            back = k;
+    }
+    if (back < 0)
+        return 0;
+    if (empty) {
+        add_note(p, "topic '%s' is empty and newer than the plan: recreated from the plan",
+                 t->name);
+        return 0;
+    }
+    const struct krt_trunc_part *x = &t->parts[back];
+    return krt_error_set(err, KRT_ERR_REFUSED,
+                         "topic '%s' is not the topic of the plan: partition %d holds offsets "
+                         "%" PRId64 " to %" PRId64 ", the plan's were %" PRId64 " to %" PRId64
+                         " (made since, and written to); nothing changed",
+                         t->name, x->partition, lo[back], hi[back], x->log_start, x->high);
+}
+
 int krt_trunc_check_drift(struct krt_conn *conn, struct krt_trunc_plan *p,
                           const struct krt_protect *protect, struct krt_error *err)
 {
@@ -506,6 +541,8 @@ int krt_trunc_check_drift(struct krt_conn *conn, struct krt_trunc_plan *p,
     size_t idx = 0;
     for (int i = 0; !wrc && i < p->ntopics; i++) {
         struct krt_trunc_topic *t = &p->topics[i];
+        if (t->recreate && !t->missing)
+            wrc = check_recreate_identity(p, t, lo + idx, hi + idx, pe + idx, err);
         for (int k = 0; !wrc && !t->missing && k < t->nparts; k++, idx++) {
             struct krt_trunc_part *x = &t->parts[k];
             if (pe[idx]) {
@@ -586,6 +623,7 @@ static int recreate_one(struct krt_conn *conn, struct krt_trunc_topic *t, struct
     if (rc && !maybe_deleted)
         return -1; /* not sent, or refused by the broker: the topic is intact */
     t->deleted = true; /* or may be: the report and the exit code (5) say so */
+    bool created = false;
     if (!rc) {
         maybe_deleted = false; /* deleted for sure; what fails now is the create */
         rc = test_fail_create(t->name)
@@ -594,7 +632,22 @@ static int recreate_one(struct krt_conn *conn, struct krt_trunc_topic *t, struct
                                  "KRT_TEST_FAIL_CREATE)",
                                  t->name)
                  : krt_admin_create_topic(conn, t->name, t->nparts_total, t->rf, &t->overrides,
-                                          RECREATE_WAIT_MS, err);
+                                          RECREATE_WAIT_MS, &created, err);
+    }
+    if (rc && created) {
+        /* the topic is there, with the plan's partitions, replication factor
+         * and configs: only leaders are missing. Running the plan again would
+         * delete the new topic (records written meanwhile included). */
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        krt_error_set(err, KRT_ERR_KAFKA,
+                      "topic '%s' was recreated (its partitions, replication factor and configs "
+                      "as planned) but its leaders are still pending; check with kafka-topics "
+                      "--describe --topic %s, and do not run the plan again: %s",
+                      t->name, t->name, msg);
+        for (int k = 0; k < t->nparts; k++)
+            t->parts[k].result = 0;
+        return -1;
     }
     if (rc) {
         char q[1024], msg[sizeof(err->msg)];

@@ -124,7 +124,7 @@ int main(int argc, char **argv)
         case OPT_SEGMENT_BYTES: bad = parse_size(optarg, &o.segment_bytes, &err); break;
         case OPT_SEGMENT_TIME: {
             int ms;
-            bad = krt_timeout_parse(optarg, &ms, &err);
+            bad = krt_timeout_parse(optarg, "--segment-time", 1, 86400000, &ms, &err);
             o.segment_ms = ms;
             break;
         }
@@ -180,6 +180,8 @@ int main(int argc, char **argv)
     }
     o.progress = !c.json && c.verbosity > 0 && isatty(STDERR_FILENO);
     if (krt_backup_run(&c, &o, &rep, &err)) {
+        if (rep.records || rep.segments)
+            krt_tool_partial_io(&err); /* segments were written: not "nothing changed" */
         if (rep.n) {
             if (c.json)
                 krt_json_write(stderr, krt_backup_report_json(&rep));

@@ -203,17 +203,26 @@ int main(int argc, char **argv)
     if (krt_resend_prepare(&conn, &rs, &err))
         goto fail;
     krt_conn_close(&conn);
-    if (c.execute && krt_resend_run(&c, &rs, &err))
-        goto fail;
-    if (c.json)
-        krt_json_write(stdout, krt_resend_json(&rs, c.execute));
-    else
+    /* a failed copy is reported like a finished one (every partition, the
+     * error with it) and notified: the operator learns what was copied */
+    bool failed = c.execute && krt_resend_run(&c, &rs, &err);
+    if (failed) {
+        if (!c.json)
+            krt_resend_print(&rs, true, stdout);
+        rc = krt_tool_fail_doc(&c, &err, c.json ? krt_resend_json(&rs, true, &err) : NULL);
+    } else if (c.json) {
+        krt_json_write(stdout, krt_resend_json(&rs, c.execute, NULL));
+    } else {
         krt_resend_print(&rs, c.execute, stdout);
+    }
     if (c.execute && notify) {
         struct krt_error nerr;
-        if (krt_notify_post(notify, krt_resend_json(&rs, true), 5000, &nerr)) {
-            krt_warnf(c.prog, "%s (the copy itself is complete)", nerr.msg);
-            rc = KRT_EXIT_FINDINGS;
+        if (krt_notify_post(notify, krt_resend_json(&rs, true, failed ? &err : NULL), 5000,
+                            &nerr)) {
+            krt_warnf(c.prog, "%s (%s)", nerr.msg,
+                      failed ? "the copy failed too" : "the copy itself is complete");
+            if (!failed)
+                rc = KRT_EXIT_FINDINGS;
         }
     }
     goto out;

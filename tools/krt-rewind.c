@@ -175,10 +175,14 @@ int main(int argc, char **argv)
             tz = optarg;
             break;
         case OPT_DURATION: {
-            int64_t d;
+            int64_t d = 0;
             bad = set_spec(&spec, KRT_SPEC_DATETIME, "--by-duration", optarg, &err);
+            /* checked now (bad input before any network call); the time is
+             * computed again when the plan is built, after any wait */
             if (!bad && !(bad = krt_duration_parse(optarg, &d, &err)))
                 bad = krt_time_ago(optarg, d, &spec.value, &err);
+            spec.ago = true;
+            spec.ago_ms = d;
             break;
         }
         case OPT_FROM_FILE:

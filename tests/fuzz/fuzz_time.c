@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)krt_time_ago(s, ms, &again, &err);
     }
     int t;
-    (void)krt_timeout_parse(s, &t, &err);
+    (void)krt_timeout_parse(s, "--timeout", 1, 86400000, &t, &err);
     free(s);
     return 0;
 }

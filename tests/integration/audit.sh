@@ -75,6 +75,19 @@ eq "hostile group: nothing else ran (no file the name tried to create)" "$(ls -A
 eq "hostile group: repaired to the high watermark (kafka-consumer-groups --describe)" \
     "$(kcli kafka-consumer-groups --bootstrap-server "$B" --describe --group "$evil" 2>/dev/null \
         | awk -v t="$H" '{ for (i = 1; i < NF; i++) if ($i == t) print $(i + 1), $(i + 2) }')" "0 $(kcat_offset "$H" 0 -1)"
+# --- a group name with a newline and an ESC: the table escapes both (a raw
+# newline forges a row, a raw ESC drives the operator's terminal)
+ctl="g-$x-ctl"$'\n'"FORGED ROW "$'\e'"[31mred"
+krt rewind --group "$ctl" --from-file "$tmp/h.csv" --allow-new-group --execute --undo-file "$tmp/undo/$RANDOM" \
+    >/dev/null 2>"$tmp/h.err" || bail "cannot commit past the end for a group with control characters: $(cat "$tmp/h.err")"
+run krt audit --topic "$H" --group "$ctl"
+eq "control characters: the finding is reported (exit 1)" "$rc" 1
+lacks "control characters: no raw ESC in the table" "$out" $'\e'
+eq "control characters: no forged row" "$(grep -c '^FORGED' <<<"$out")" 0
+contains "control characters: the name is printed escaped" "$out" "g-$x-ctl\\nFORGED ROW \\x1b[31mred"
+contains "control characters: the repair command is left to the JSON" "$out" "take the command from --json"
+run krt audit --topic "$H" --group "$ctl" --json
+eq "control characters: the JSON holds the exact name" "$(jq -r '.group_findings[0].group' "$tmp/out")" "$ctl"
 delete_topics "$H"
 
 # --- what-if

@@ -84,12 +84,19 @@ for exe in "$build"/tools/krt-*; do
 
     # -X with ':' or a blank for '=': the secret is never echoed
     for x in "sasl.password:hunter2" "sasl.password hunter2" "ssl.key.password:hunter2"; do
-        run "$exe" -X "$x" --json
+        run "$exe" -X debug=all -X "$x" --json
         eq "$name -X '${x/hunter2/SECRET}': exit 2" "$rc" 2
         lacks "$name -X '${x/hunter2/SECRET}': not on stderr" "$err" hunter2
         lacks "$name -X '${x/hunter2/SECRET}': not on stdout" "$out" hunter2
-        contains "$name -X '${x/hunter2/SECRET}': the key is named" "$err" "'${x%%[: ]*}'"
+        contains "$name -X '${x/hunter2/SECRET}': named by its place" "$err" "-X argument 2 has no '='"
     done
+    # a lone word may be a secret pasted without its key: no part of it is shown
+    run "$exe" -X hunter2word --json
+    eq "$name -X WORD: exit 2" "$rc" 2
+    lacks "$name -X WORD: not on stderr" "$err" hunter2
+    lacks "$name -X WORD: not on stdout" "$out" hunter2
+    contains "$name -X WORD: named by its place" "$err" "-X argument 1 has no '='"
+
     run "$exe" --sasl-password=hunter2
     lacks "$name --mistyped-option=SECRET: not echoed" "$err" hunter2
     # an unknown letter inside a cluster of short options: getopt has not

@@ -277,6 +277,21 @@ contains "the error gives the broker's reason" "$err" "Broker failed to validate
 ((SECONDS < 90)) && ok "the failing copy stopped after ${SECONDS}s (5 attempts, backoff about 7.5 s)" || not_ok "the failing copy stopped within 90 s" "it took ${SECONDS}s"
 eq "the records before it were copied, once" "$(kcat -b "$B" -C -t "$N.compact" -e -q -X isolation.level=read_committed -f '%k\n' | tr '\n' ,)" "k0,k1,"
 
+# a failed copy still reports every partition (--json: with an error member)
+eq "a failed copy: --json reports the partition" "$(jq -r '.partitions[0] | "\(.partition) \(.copied)"' "$tmp/out")" "0 2"
+eq "a failed copy: --json has the error member" "$(jq -r '.error.exit_code' "$tmp/out")" 3
+# ... and posts it to --notify; the table is printed without --json
+python3 "$src/tests/helpers/http-listener.py" "$tmp/nk-notified.json" >"$tmp/nk-port" &
+lp=$!
+for _ in $(seq 1 50); do [[ -s $tmp/nk-port ]] && break; sleep 0.1; done
+run timeout 120 "$build/tools/krt-resend" --id nk2-$x --team t --topic "$N" --target "$N.compact" --execute \
+    --notify "http://127.0.0.1:$(cat "$tmp/nk-port")/done"
+eq_rc "a failed copy with --notify" 3
+contains "a failed copy: the table is printed" "$out" "PARTITION"
+wait "$lp"
+eq "a failed copy: the listener got the report with the error" \
+    "$(jq -r '"\(.id) \(.error.exit_code) \(.partitions | length)"' "$tmp/nk-notified.json")" "nk2-$x 3 1"
+
 # --- the throttle waits outside transactions (defect 14): at 0.06 records/s the
 # second record waits 16.7 s; a transaction held open across that wait outlives
 # transaction.timeout.ms (5 s here; librdkafka wants socket.timeout.ms, i.e.
@@ -306,5 +321,46 @@ if ((took < 45)); then ok "three processes on a missing target finish in ${took}
 cut -d'|' -f1-6 "$tmp/src" >"$tmp/want-all"
 exactly_once "three processes on a missing target" "$S.resend.p" "$tmp/want-all" "par-$x"
 
-delete_topics "$S" "$S.resend.billing" "$S.flt" "$S.resend.t" "$S.resend.p" "$P" "$N" "$N.compact" "$W" "$W.resend.t" "$K" "$K.resend.k" "$K.resend.b" "$K.resend.w" "$K.resend.r"
+# --- several processes of one request on a LIVE source, started a moment
+# apart (each resolves a later open end): exactly one process's ranges are
+# registered and every process copies those. The test hook
+# KRT_TEST_REGISTER_PAUSE=F holds each process right before it registers (all
+# four have found no ranges) and releases them together.
+L=krt-test-rsl-$x
+create_topic "$L" 2 3
+create_topic "$L.resend.l" 2 3
+# one kcat per record: written as it comes, not in one burst from a buffer
+(for i in $(seq 1 300); do echo "live-$i" | kcat -P -b "$B" -t "$L" -p $((i % 2)) 2>/dev/null; done) &
+lpid=$!
+# the source must be growing before the first process resolves its end
+for _ in $(seq 1 120); do (($(kcat_offset "$L" 0 -1) + $(kcat_offset "$L" 1 -1) >= 5)) && break; sleep 0.5; done
+lpids=()
+for i in a b c d; do
+    KRT_TEST_REGISTER_PAUSE="$tmp/rp" "$build/tools/krt-resend" --id live-$x --team l --topic "$L" --instance $i \
+        --execute --json >"$tmp/live-$i.json" 2>"$tmp/live-$i.err" &
+    lpids+=($!)
+    sleep 0.7
+done
+for _ in $(seq 1 120); do (($(cat "$tmp/rp.waiting" 2>/dev/null | wc -l) >= 4)) && break; sleep 0.5; done
+eq "live source: the four processes reached the registration" "$(cat "$tmp/rp.waiting" 2>/dev/null | wc -l)" 4
+touch "$tmp/rp"
+lrc=0
+for j in "${lpids[@]}"; do wait "$j" || lrc=$?; done
+kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
+eq "live source: the four processes finish" "$lrc" 0
+[[ $lrc == 0 ]] || printf '#   stderr: %s\n' "$(head -c 400 "$tmp"/live-*.err)"
+ends() { jq -r '[.partitions[] | "\(.partition):\(.start_offset)-\(.end_offset)"] | join(",")' "$1"; }
+check "live source: the registered ranges hold records" jq -e '[.partitions[] | .end_offset - .start_offset] | add > 0' "$tmp/live-a.json"
+eq "live source: every process copied the same registered ranges" \
+    "$(for i in a b c d; do ends "$tmp/live-$i.json"; done | sort -u | wc -l)" 1
+# the target holds each source record of those ranges once (kcat, read_committed)
+want=$(jq -r '.partitions[] | "\(.partition) \(.start_offset) \(.end_offset)"' "$tmp/live-a.json" |
+    while read -r p s e; do ((e > s)) && kcat -b "$B" -C -t "$L" -p "$p" -o "$s" -c $((e - s)) -e -q -f '%p|%s\n' 2>/dev/null; done | sort)
+for _ in $(seq 1 30); do
+    got=$(kcat -b "$B" -C -t "$L.resend.l" -e -q -X isolation.level=read_committed -f '%p|%s\n' 2>/dev/null | sort)
+    [[ $(wc -l <<<"$got") -ge $(wc -l <<<"$want") ]] && break
+    sleep 1
+done
+eq "live source: the target holds the registered range once ($(wc -l <<<"$want") records)" "$got" "$want"
+delete_topics "$S" "$S.resend.billing" "$S.flt" "$S.resend.t" "$S.resend.p" "$P" "$N" "$N.compact" "$W" "$W.resend.t" "$K" "$K.resend.k" "$K.resend.b" "$K.resend.w" "$K.resend.r" "$L" "$L.resend.l"
 done_testing

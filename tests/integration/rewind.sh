@@ -37,9 +37,11 @@ printf '%s,0,5\n%s,1,2\n%s,2,4\n%s,0,3\n' "$A" "$A" "$A" "$Bt" >"$tmp/seed.csv"
 # (on a loaded machine kafka-consumer-groups can time out in FIND_COORDINATOR
 # and still exit 0: seed again until --describe shows the group)
 for _ in 1 2 3 4 5; do
-    kcg --group "$G" --reset-offsets --from-file "$tmp/seed.csv" --execute >/dev/null || bail "seeding failed: $(cat "$tmp/kcg.err")"
-    kcg --describe --group "$G" | grep -q -- "$A" && break
+    kcg --group "$G" --reset-offsets --from-file "$tmp/seed.csv" --execute >/dev/null &&
+        kcg --describe --group "$G" | grep -q -- "$A" && break
+    sleep 1
 done
+kcg --describe --group "$G" | grep -q -- "$A" || bail "seeding failed: $(cat "$tmp/kcg.err")"
 
 # committed offsets as kafka-consumer-groups --describe sees them: "topic partition offset"
 described() { kcg_run --describe --group "$G" | awk -v a="$A" -v b="$Bt" '($2 == a || $2 == b) && $4 != "-" { print $2, $3, $4 }' | sort; }
@@ -333,5 +335,29 @@ printf '{"krt_plan":"rewind","groups":[{"group":"%s","partitions":[{"topic":"%s"
 bad "JSON plan with a misspelled key" "key.json: /groups/0/partitions/0/ofset:" --from-file "$tmp/key.json" --execute
 KRT_BOOTSTRAP_SERVERS=127.0.0.1:1 run krt rewind --group "$G" --from-file "$tmp/no-such.csv" --execute --timeout 3s
 eq "a mistyped --from-file path is bad input (2)" "$rc" 2
-delete_topics "$W" "$A" "$Bt" "$R" "$S"
+# --- --by-duration is "now - DURATION" at the time the plan is built after
+# the wait, not when the options were read. Records at T-60s, T+1s, T+10s;
+# PT2S read at about T points at T+1s (offset 1); after a pause of 6 s (the
+# test hook KRT_TEST_PAUSE_FILE stands for the operator) it is about T+4s,
+# and the first record at or after it is the one at T+10s (offset 2).
+D=$(topic_name rwD)
+GD="g-$D"
+create_topic "$D" 1 3
+T=$(($(date +%s%3N)))
+printf '0\t%d\tk\tv\n' $((T - 60000)) $((T + 1000)) $((T + 10000)) | "$produce" "$B" "$D" || bail "produce failed"
+KRT_TEST_PAUSE_FILE="$tmp/dpause" krt rewind --group "$GD" --topic "$D" --by-duration PT2S --allow-new-group \
+    --execute --undo-file "$tmp/undo-d.json" >"$tmp/out-d" 2>"$tmp/err-d" &
+dpid=$!
+for _ in $(seq 1 120); do [[ -e $tmp/dpause.waiting ]] && break; sleep 0.5; done
+while (($(date +%s%3N) < T + 6000)); do sleep 0.2; done
+touch "$tmp/dpause"
+wait "$dpid"; rc=$?
+eq "--by-duration after a pause: exit 0" "$rc" 0
+[[ $rc == 0 ]] || printf '#   stderr: %s\n' "$(head -c 400 "$tmp/err-d")"
+for _ in 1 2 3 4 5; do # --describe again when a loaded machine makes it time out
+    got_d=$(kcg_run --describe --group "$GD" | awk -v t="$D" '$2 == t { print $4 }')
+    [[ -n $got_d ]] && break
+done
+eq "--by-duration after a pause: computed after it (kafka-consumer-groups --describe)" "$got_d" 2
+delete_topics "$W" "$A" "$Bt" "$R" "$S" "$D"
 done_testing

@@ -5,6 +5,7 @@
 
 #include "check_main.h"
 #include "opts.h"
+#include "timespec.h"
 
 START_TEST(bootstrap_precedence)
 {
@@ -79,7 +80,7 @@ START_TEST(timeout_bounds_and_units)
                 {"0.05h", 180000}, {"300000ms", 300000}};
     for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
         int ms = -1;
-        ck_assert_msg(krt_opts_timeout_parse(good[i].s, &ms, &err) == 0, "refused '%s': %s",
+        ck_assert_msg(krt_timeout_parse(good[i].s, "--timeout", KRT_TIMEOUT_MIN_MS, KRT_TIMEOUT_MAX_MS, &ms, &err) == 0, "refused '%s': %s",
                       good[i].s, err.msg);
         ck_assert_msg(ms == good[i].ms, "'%s' gave %d", good[i].s, ms);
     }
@@ -89,12 +90,12 @@ START_TEST(timeout_bounds_and_units)
                                       "99999999999999999999999h", "10S", "10sec", "50"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         int ms = 1234;
-        ck_assert_msg(krt_opts_timeout_parse(bad[i], &ms, &err) == -1, "accepted '%s' as %d",
+        ck_assert_msg(krt_timeout_parse(bad[i], "--timeout", KRT_TIMEOUT_MIN_MS, KRT_TIMEOUT_MAX_MS, &ms, &err) == -1, "accepted '%s' as %d",
                       bad[i], ms);
         ck_assert_int_eq(err.code, KRT_ERR_USAGE);
         ck_assert_int_eq(ms, 1234);
     }
-    krt_opts_timeout_parse("1h", NULL, &err);
+    krt_timeout_parse("1h", "--timeout", KRT_TIMEOUT_MIN_MS, KRT_TIMEOUT_MAX_MS, NULL, &err);
     ck_assert_ptr_nonnull(strstr(err.msg, "10ms to 5m"));
 }
 END_TEST

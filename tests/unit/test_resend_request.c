@@ -199,7 +199,50 @@ START_TEST(instance_names_and_rate_floors_are_checked)
 }
 END_TEST
 
+/* the fingerprint is of the meaning: partitions and offsets in any order, a
+ * time in any spelling of the same instant, are one request */
+static void fingerprint_of(const char *text, char fp[17])
+{
+    struct krt_resend_request r = {0};
+    struct krt_error e;
+    ck_assert_msg(read_req(text, &r, &e) == 0, "%s", e.msg);
+    ck_assert_msg(krt_resend_request_check(&r, &e) == 0, "%s", e.msg);
+    memcpy(fp, r.fingerprint, 17);
+    krt_resend_request_free(&r);
+}
+
+START_TEST(fingerprint_ignores_order)
+{
+    char a[17], b[17];
+    fingerprint_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"partitions\": [2, 0, 1]}", a);
+    fingerprint_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"partitions\": [0, 1, 2]}", b);
+    ck_assert_str_eq(a, b);
+    fingerprint_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"partitions\": [0, 1]}", b);
+    ck_assert_str_ne(a, b);
+    fingerprint_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"to\": {\"2\": 5, \"0\": 7}}", a);
+    fingerprint_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"to\": {\"0\": 7, \"2\": 5}}", b);
+    ck_assert_str_eq(a, b);
+    fingerprint_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"to\": \"2=5,0=7\"}", b);
+    ck_assert_str_eq(a, b);
+    fingerprint_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"from\": \"2024-05-01T00:00:00Z\"}", a);
+    fingerprint_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"from\": \"2024-05-01T02:00:00.000+02:00\"}", b);
+    ck_assert_str_eq(a, b);
+    /* partition lists given as a flag are the same request, any order */
+    struct krt_resend_request f = {0}, g = {0};
+    struct krt_error e;
+    f.id = strdup("i"), f.team = strdup("t"), f.source = strdup("s");
+    g.id = strdup("i"), g.team = strdup("t"), g.source = strdup("s");
+    ck_assert_int_eq(krt_resend_partitions_parse("2,0", &f, &e), 0);
+    ck_assert_int_eq(krt_resend_partitions_parse("0,2", &g, &e), 0);
+    ck_assert_int_eq(krt_resend_request_check(&f, &e), 0);
+    ck_assert_int_eq(krt_resend_request_check(&g, &e), 0);
+    ck_assert_str_eq(f.fingerprint, g.fingerprint);
+    krt_resend_request_free(&f);
+    krt_resend_request_free(&g);
+}
+END_TEST
+
 KRT_SUITE("resend_request", bound_offsets_sparse_and_sorted, flags_partitions_and_rates,
           file_refuses_what_it_used_to_coerce, file_reads_400_partitions_whole,
           file_times_use_the_timezone, flags_win_and_fingerprint_is_stable,
-          instance_names_and_rate_floors_are_checked)
+          instance_names_and_rate_floors_are_checked, fingerprint_ignores_order)

@@ -149,23 +149,38 @@ START_TEST(format_round_trip)
 }
 END_TEST
 
+/* --segment-time's bounds (krt-backup) through the one timeout parser */
+static int krt_timeout_parse_seg(const char *s, int *ms, struct krt_error *err)
+{
+    return krt_timeout_parse(s, "--segment-time", 1, 86400000, ms, err);
+}
+
 START_TEST(timeouts)
 {
     int ms;
     struct krt_error err;
-    ck_assert_int_eq(krt_timeout_parse("10s", &ms, &err), 0);
+    ck_assert_int_eq(krt_timeout_parse_seg("10s", &ms, &err), 0);
     ck_assert_int_eq(ms, 10000);
-    ck_assert_int_eq(krt_timeout_parse("500ms", &ms, &err), 0);
+    ck_assert_int_eq(krt_timeout_parse_seg("500ms", &ms, &err), 0);
     ck_assert_int_eq(ms, 500);
-    ck_assert_int_eq(krt_timeout_parse("2500", &ms, &err), 0);
+    ck_assert_int_eq(krt_timeout_parse_seg("2500", &ms, &err), 0);
     ck_assert_int_eq(ms, 2500);
-    ck_assert_int_eq(krt_timeout_parse("2m", &ms, &err), 0);
+    ck_assert_int_eq(krt_timeout_parse_seg("2m", &ms, &err), 0);
     ck_assert_int_eq(ms, 120000);
     /* a bare small number is almost surely meant as seconds */
-    ck_assert_int_eq(krt_timeout_parse("10", &ms, &err), -1);
+    ck_assert_int_eq(krt_timeout_parse_seg("10", &ms, &err), -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "10s"));
-    ck_assert_int_eq(krt_timeout_parse("abc", &ms, &err), -1);
-    ck_assert_int_eq(krt_timeout_parse("-5s", &ms, &err), -1);
+    ck_assert_int_eq(krt_timeout_parse_seg("abc", &ms, &err), -1);
+    ck_assert_int_eq(krt_timeout_parse_seg("-5s", &ms, &err), -1);
+    /* the syntax --timeout takes, not strtod's: no nan, inf, exponent or sign */
+    static const char *const bad[] = {"nan", "inf", "1e3s", "+5s", "0x10s", " 10s", "10sec"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        ck_assert_msg(krt_timeout_parse_seg(bad[i], &ms, &err) == -1, "accepted '%s'", bad[i]);
+    ck_assert_int_eq(krt_timeout_parse_seg("24h", &ms, &err), 0);
+    ck_assert_int_eq(ms, 86400000);
+    ck_assert_int_eq(krt_timeout_parse_seg("25h", &ms, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "1ms to 24h"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "--segment-time"));
 }
 END_TEST
 
