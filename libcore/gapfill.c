@@ -117,10 +117,10 @@ struct fill {
     int have; /* 1: rec not passed yet; 0: read the next; -1: the backup is at its end */
     struct krt_gapfill_part *cur;
     struct krt_ranges missing, survived, reproduced;
-    /* producing */
-    rd_kafka_t *producer;
-    int64_t acked, failed;
-    int first_err;
+    /* producing: the connection is the opaque of librdkafka's callbacks
+     * (conn.c's log and error callbacks read it); delivery reports find
+     * their partition through the message's opaque */
+    struct krt_conn pconn;
 };
 
 /* ---- comparing --------------------------------------------------------------------------- */
@@ -396,21 +396,17 @@ out:
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
-    struct fill *f = opaque;
+    (void)opaque;
     struct krt_gapfill_part *gp = m->_private;
-    if (m->err) {
-        f->failed++;
-        if (!f->first_err)
-            f->first_err = m->err;
-        if (gp && !gp->err) {
-            gp->err = m->err;
-            free(gp->errmsg);
-            gp->errmsg = strdup(rd_kafka_err2str(m->err));
-        }
-    } else {
-        f->acked++;
-        if (gp)
-            gp->restored++;
+    if (!m->err) {
+        gp->restored++;
+        return;
+    }
+    gp->write_failed++;
+    if (!gp->err) {
+        gp->err = m->err;
+        free(gp->errmsg);
+        gp->errmsg = strdup(rd_kafka_err2str(m->err));
     }
 }
 
@@ -426,10 +422,11 @@ static int open_producer(struct fill *f, struct krt_error *err)
     krt_props_free(&px);
     if (rc)
         return -1;
-    rd_kafka_conf_set_opaque(conf, f);
+    f->pconn = (struct krt_conn){.common = f->c, .timeout_ms = f->c->timeout_ms};
+    rd_kafka_conf_set_opaque(conf, &f->pconn);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     char errstr[512];
-    if (!(f->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+    if (!(f->pconn.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
         rd_kafka_conf_destroy(conf);
         return krt_error_set(err, KRT_ERR_USAGE, "cannot create Kafka client: %s", errstr);
     }
@@ -453,20 +450,20 @@ static int produce_one(struct fill *f, struct krt_gapfill_part *gp,
     rd_kafka_resp_err_t e;
     for (;;) {
         e = rd_kafka_producev(
-            f->producer, RD_KAFKA_V_TOPIC(f->dest), RD_KAFKA_V_PARTITION(gp->partition),
+            f->pconn.rk, RD_KAFKA_V_TOPIC(f->dest), RD_KAFKA_V_PARTITION(gp->partition),
             RD_KAFKA_V_KEY(r->key, r->key_len), RD_KAFKA_V_VALUE((void *)r->value, r->value_len),
             RD_KAFKA_V_TIMESTAMP(r->timestamp < 0 ? 0 : r->timestamp), RD_KAFKA_V_HEADERS(h),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(gp), RD_KAFKA_V_END);
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
             break;
-        rd_kafka_poll(f->producer, 50); /* bounded memory: wait for the queue */
+        rd_kafka_poll(f->pconn.rk, 50); /* bounded memory: wait for the queue */
     }
     if (e) {
         rd_kafka_headers_destroy(h);
         return krt_error_kafka(err, e, "cannot produce to '%s' partition %d (offset %" PRId64 ")",
                                f->dest, (int)gp->partition, r->offset);
     }
-    rd_kafka_poll(f->producer, 0);
+    rd_kafka_poll(f->pconn.rk, 0);
     return 0;
 }
 
@@ -544,22 +541,29 @@ static int step_apply(void *st, struct krt_error *err)
     for (int i = 0; i < rep->n && !rc; i++)
         rc = produce_part(f, &rep->v[i], err);
     /* every record produced is acknowledged or failed before the report */
-    rd_kafka_resp_err_t fe = rd_kafka_flush(f->producer, f->c->timeout_ms * 6 + 60000);
-    rd_kafka_destroy(f->producer);
-    f->producer = NULL;
-    rep->restored = f->acked;
+    rd_kafka_resp_err_t fe = rd_kafka_flush(f->pconn.rk, f->c->timeout_ms * 6 + 60000);
+    rd_kafka_destroy(f->pconn.rk);
+    f->pconn.rk = NULL;
+    int64_t failed = 0;
+    int first_err = 0;
+    for (int i = 0; i < rep->n; i++) {
+        rep->restored += rep->v[i].restored;
+        failed += rep->v[i].write_failed;
+        if (!first_err && rep->v[i].write_failed)
+            first_err = rep->v[i].err;
+    }
     if (rc)
         return -1;
     if (krt_interrupted())
         return krt_error_set(err, KRT_ERR_INTERRUPTED,
                              "interrupted after %" PRId64 " record(s): run again to go on",
-                             f->acked);
+                             rep->restored);
     if (fe)
         return krt_error_kafka(err, fe, "records still unacknowledged after the flush");
-    if (f->failed)
-        return krt_error_kafka(err, f->first_err,
+    if (failed)
+        return krt_error_kafka(err, first_err,
                                "%" PRId64 " record(s) could not be written (run again to retry)",
-                               f->failed);
+                               failed);
     return 0;
 }
 

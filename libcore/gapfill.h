@@ -71,6 +71,7 @@ struct krt_gapfill_part {
     int64_t already;          /**< of those, re-produced before (provenance found) */
     int64_t to_restore;       /**< missing - already */
     int64_t restored;         /**< produced and acknowledged by this run */
+    int64_t write_failed;     /**< produced, and the broker refused them */
     int64_t lost_for_good;    /**< offsets in the lost range no backup holds */
     int64_t below_log_start;  /**< backed-up records under the log start: not compared */
     struct krt_ranges todo;   /**< the offsets to re-produce */
