@@ -16,6 +16,8 @@
 #include "offsets.h"
 #include "plan.h"
 #include "pscan.h"
+#include "restore_groups.h"
+#include "rewind.h"
 
 /* ---- ranges ------------------------------------------------------------------------- */
 
@@ -703,4 +705,52 @@ void krt_gapfill_report_free(struct krt_gapfill_report *rep)
     free(rep->restore_id);
     free(rep->plan_path);
     memset(rep, 0, sizeof(*rep));
+}
+
+/* ---- the command ------------------------------------------------------------------------- */
+
+int krt_gapfill_cli(const struct krt_common *c, const struct krt_gapfill_opts *o,
+                    struct krt_rgroups_opts *groups)
+{
+    struct krt_gapfill_report rep = {0};
+    struct krt_rewind_plan plan = {0};
+    struct krt_error err;
+    bool started = false, gstarted = false;
+    krt_error_clear(&err);
+    int rc = krt_gapfill_run(c, o, &rep, &started, &err);
+    if (!rc && groups && (c->execute || !rep.to_restore)) {
+        groups->target = rep.target;
+        rc = krt_rgroups_step(c, groups, &plan, &gstarted, &err);
+    } else if (!rc && groups && c->verbosity) {
+        krt_notef(c->prog, "the groups are translated once the records are back (--execute)");
+    }
+    json_t *doc = NULL;
+    if (c->json) {
+        doc = krt_gapfill_json(&rep);
+        if (plan.ngroups)
+            json_object_set_new(doc, "groups", krt_rewind_plan_json(&plan));
+    }
+    int code = KRT_EXIT_OK;
+    if (rc && !started && !gstarted && rep.n == 0) {
+        json_decref(doc);
+        code = krt_tool_fail(c, &err);
+    } else if (rc) {
+        if (!c->json) {
+            krt_gapfill_print(&rep, stdout);
+            if (plan.ngroups)
+                krt_rewind_plan_print(&plan, stdout);
+        }
+        code = krt_tool_fail_doc(c, &err, doc);
+    } else if (c->json) {
+        krt_json_write(stdout, doc);
+    } else {
+        krt_gapfill_print(&rep, stdout);
+        if (plan.ngroups)
+            krt_rewind_plan_print(&plan, stdout);
+    }
+    if (!rc && plan.undo_path && c->verbosity)
+        krt_notef(c->prog, "undo file of the groups' offsets: %s", plan.undo_path);
+    krt_rewind_plan_free(&plan);
+    krt_gapfill_report_free(&rep);
+    return code;
 }

@@ -107,4 +107,14 @@ json_t *krt_gapfill_json(const struct krt_gapfill_report *rep);
 /** @brief Free a report. */
 void krt_gapfill_report_free(struct krt_gapfill_report *rep);
 
+struct krt_rgroups_opts;
+
+/** @brief krt-restore --fill-gaps from its options to its exit code: the
+ *  gap fill, then (with @p groups, whose manifest the caller read) the
+ *  group translation onto the destination; the report on stdout (a table,
+ *  or one JSON document with the groups' plan under "groups"), errors on
+ *  stderr. @returns the exit code. */
+int krt_gapfill_cli(const struct krt_common *c, const struct krt_gapfill_opts *o,
+                    struct krt_rgroups_opts *groups);
+
 #endif

@@ -24,7 +24,6 @@ int krt_xlate_add(struct krt_xlate *x, int64_t source, size_t tag, struct krt_er
         x->cap = cap;
     }
     x->v[x->n++] = (struct krt_xlate_entry){.source = source, .target = -1, .tag = tag};
-    x->after_last = -1;
     return 0;
 }
 
@@ -39,7 +38,6 @@ void krt_xlate_sort(struct krt_xlate *x)
     if (x->n)
         qsort(x->v, x->n, sizeof(*x->v), by_source);
     x->next = 0;
-    x->after_last = -1;
 }
 
 /* The unresolved commits are always those above every source offset seen so
@@ -50,14 +48,12 @@ void krt_xlate_feed(struct krt_xlate *x, int64_t source, int64_t target)
 {
     while (x->next < x->n && x->v[x->next].source <= source)
         x->v[x->next++].target = target;
-    if (target + 1 > x->after_last)
-        x->after_last = target + 1;
 }
 
-void krt_xlate_finish(struct krt_xlate *x, int64_t log_start)
+void krt_xlate_finish(struct krt_xlate *x, int64_t end)
 {
     while (x->next < x->n)
-        x->v[x->next++].target = x->after_last >= 0 ? x->after_last : log_start;
+        x->v[x->next++].target = end;
 }
 
 void krt_xlate_free(struct krt_xlate *x)
@@ -155,7 +151,7 @@ static int translate_part(struct krt_conn *conn, const struct krt_rgroups_opts *
         krt_xlate_sort(&x);
         struct feed fd = {.x = &x, .source = o->source};
         rc = krt_pscan_run(conn, o->target, p, low, high, visit, &fd, err);
-        krt_xlate_finish(&x, low);
+        krt_xlate_finish(&x, high);
     }
     for (size_t i = 0; !rc && i < x.n; i++) {
         const struct krt_bk_group *g = &o->m->groups[x.v[i].tag];
@@ -253,5 +249,41 @@ int krt_rgroups_run(const struct krt_common *c, struct krt_conn *admin,
 out:
     free(names);
     krt_planfile_free(&pf);
+    return rc;
+}
+
+int krt_rgroups_parse(char *s, const char ***names, int *n, struct krt_error *err)
+{
+    *n = 0;
+    free(*names);
+    *names = NULL;
+    if (!s)
+        return 0;
+    size_t cap = 1;
+    for (const char *q = s; *q; q++)
+        cap += *q == ',';
+    if (!(*names = calloc(cap, sizeof(**names))))
+        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    for (char *tok = s, *next; tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = 0;
+        if (!*tok)
+            return krt_error_set(err, KRT_ERR_USAGE, "--groups: an empty group name");
+        (*names)[(*n)++] = tok;
+    }
+    return 0;
+}
+
+int krt_rgroups_step(const struct krt_common *c, const struct krt_rgroups_opts *o,
+                     struct krt_rewind_plan *plan, bool *started, struct krt_error *err)
+{
+    struct krt_conn admin = {0};
+    *started = false;
+    if (krt_conn_open(&admin, c, KRT_CONN_ADMIN, NULL, err))
+        return -1;
+    krt_conn_trap_signals(&admin);
+    int rc = krt_rgroups_run(c, &admin, o, plan, started, err);
+    krt_conn_close(&admin);
     return rc;
 }

@@ -8,10 +8,9 @@
  * record (in target order) whose provenance header krt.source.offset is
  * >= C; the translated commit is that record's target offset. A C that
  * points into a gap of the backup or at a compacted-away record thus maps
- * to the next restored record. A C past every restored record maps to just
- * after the last restored record (the target's end when nothing else was
- * written there); a partition with no restored record maps to the target's
- * log start. The provenance headers, not any side file, are the map: they
+ * to the next restored record. A C past every restored record (or on a
+ * partition with none) maps to the target's end, its high watermark when the
+ * translation reads it. The provenance headers, not any side file, are the map: they
  * are in the topic with the records, so they survive a kill -9 of the
  * restore and are authoritative. */
 #ifndef KRT_RESTORE_GROUPS_H
@@ -37,7 +36,6 @@ struct krt_xlate {
                         *   krt_xlate_sort */
     size_t n, cap;
     size_t next;       /**< entries below are resolved */
-    int64_t after_last; /**< target offset after the last restored record, -1 none */
 };
 
 /** @brief Add a commit to translate. @returns 0, or -1 when out of memory. */
@@ -50,16 +48,15 @@ void krt_xlate_sort(struct krt_xlate *x);
  *  sits at @p target. */
 void krt_xlate_feed(struct krt_xlate *x, int64_t source, int64_t target);
 
-/** @brief Resolve what no restored record answered: after the last restored
- *  record, or @p log_start when there was none. */
-void krt_xlate_finish(struct krt_xlate *x, int64_t log_start);
+/** @brief Resolve what no restored record answered: the target's @p end. */
+void krt_xlate_finish(struct krt_xlate *x, int64_t end);
 
 /** @brief Free a translation. */
 void krt_xlate_free(struct krt_xlate *x);
 
 /** @brief What to translate. */
 struct krt_rgroups_opts {
-    const struct krt_backup_manifest *m;
+    const struct krt_backup_manifest *m; /**< the backup's manifest, read by the caller */
     const char *source;         /**< the backed-up topic */
     const char *target;         /**< the restored topic */
     const char *const *groups;  /**< NULL/0: every group of the manifest with
@@ -87,5 +84,15 @@ int krt_rgroups_translate(const struct krt_common *c, const struct krt_rgroups_o
 int krt_rgroups_run(const struct krt_common *c, struct krt_conn *admin,
                     const struct krt_rgroups_opts *o, struct krt_rewind_plan *plan,
                     bool *started, struct krt_error *err);
+
+/** @brief Parse the value of --groups: "G1,G2,..." (split in place; @p s
+ *  must stay alive), or NULL for every backed-up group (@p n = 0).
+ *  An empty name is a usage error. */
+int krt_rgroups_parse(char *s, const char ***names, int *n, struct krt_error *err);
+
+/** @brief The --groups step of krt-restore, after the restore or the gap
+ *  fill: an admin connection, then krt_rgroups_run. */
+int krt_rgroups_step(const struct krt_common *c, const struct krt_rgroups_opts *o,
+                     struct krt_rewind_plan *plan, bool *started, struct krt_error *err);
 
 #endif

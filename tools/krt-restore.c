@@ -10,7 +10,10 @@
 #include "error.h"
 #include "json_out.h"
 #include "opts.h"
+#include "gapfill.h"
 #include "restore.h"
+#include "restore_groups.h"
+#include "rewind.h"
 #include "timespec.h"
 
 static const char usage[] =
@@ -38,12 +41,24 @@ static const char usage[] =
     "      --restore-id ID           names the restore, to resume it (letters, digits, . _ -;\n"
     "                                default: derived from the backup, topic and target)\n"
     "\n"
+    "Gap fill and consumer groups:\n"
+    "      --fill-gaps               write only the backed-up records the topic lost (compared\n"
+    "                                by offset and content), onto TOPIC or --to; a second\n"
+    "                                run writes nothing\n"
+    "      --baseline FILE           with --fill-gaps: krt-audit's baseline, for the lost\n"
+    "                                range and the records no backup holds\n"
+    "      --groups [G1,G2,...]      commit the backed-up groups' offsets (all, or those named)\n"
+    "                                on the target, translated to the restored records\n"
+    "      --undo-file FILE          where --groups writes its undo file (default:\n"
+    "                                $KRT_UNDO_DIR or ., krt-rewind-undo-GROUP-TIME.json)\n"
+    "\n"
     "Run:\n" KRT_EXEC_USAGE "\n" KRT_COMMON_USAGE
     "\n"
     "Exit codes: 0 done (or a valid plan), 2 usage or bad input (unreadable or corrupted\n"
     "backup, restore id used for another restore), 3 Kafka error, 4 refused (internal\n"
-    "target, target equal to the source, another restore id wrote into the target),\n"
-    "130 interrupted (run again with the same --restore-id to resume).\n";
+    "target, target equal to the source, another restore id wrote into the target, a\n"
+    "--groups group with active members), 5 partial failure (--fill-gaps), 130\n"
+    "interrupted (run again with the same --restore-id to resume).\n";
 
 enum {
     OPT_TO = KRT_OPT_TOOL_BASE,
@@ -52,7 +67,11 @@ enum {
     OPT_UNTIL,
     OPT_UNTIL_OFFSET,
     OPT_TIMEZONE,
-    OPT_RESTORE_ID
+    OPT_RESTORE_ID,
+    OPT_FILL_GAPS,
+    OPT_BASELINE,
+    OPT_GROUPS,
+    OPT_UNDO_FILE
 };
 
 int main(int argc, char **argv)
@@ -69,6 +88,10 @@ int main(int argc, char **argv)
         {"until-offset", required_argument, NULL, OPT_UNTIL_OFFSET},
         {"timezone", required_argument, NULL, OPT_TIMEZONE},
         {"restore-id", required_argument, NULL, OPT_RESTORE_ID},
+        {"fill-gaps", no_argument, NULL, OPT_FILL_GAPS},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"groups", optional_argument, NULL, OPT_GROUPS},
+        {"undo-file", required_argument, NULL, OPT_UNDO_FILE},
         {0},
     };
     struct krt_common c;
@@ -77,6 +100,12 @@ int main(int argc, char **argv)
     struct krt_restore_opts *o = &rs.o;
     struct krt_conn conn = {0};
     const char *until = NULL, *tz = NULL;
+    struct krt_gapfill_opts fo = {0};
+    struct krt_rgroups_opts go = {0};
+    struct krt_rewind_plan gplan = {0};
+    struct krt_backup_manifest gm = {0};
+    const char **gnames = NULL;
+    bool groups = false, gstarted = false;
     int opt, rc = KRT_EXIT_OK;
     krt_error_clear(&err);
     krt_common_init(&c, "krt-restore", argc, argv);
@@ -93,6 +122,17 @@ int main(int argc, char **argv)
         case OPT_UNTIL_OFFSET: bad = krt_restore_until_offsets_parse(optarg, o, &err); break;
         case OPT_TIMEZONE: tz = optarg; break;
         case OPT_RESTORE_ID: o->restore_id = optarg; break;
+        case OPT_FILL_GAPS: o->fill_gaps = true; break;
+        case OPT_BASELINE: fo.baseline = optarg; break;
+        case OPT_UNDO_FILE: go.undo_path = optarg; break;
+        case OPT_GROUPS:
+            /* "--groups G1,G2" as well as "--groups=G1,G2"; "--groups" alone: all */
+            if (!optarg && optind < argc && argv[optind][0] != '-')
+                optarg = argv[optind++];
+            groups = true;
+            bad = krt_rgroups_parse(optarg, &gnames, &go.ngroups, &err);
+            go.groups = gnames;
+            break;
         default: bad = krt_tool_option(&c, opt, optarg, argv, &err);
         }
         if (bad)
@@ -119,8 +159,33 @@ int main(int argc, char **argv)
         }
         o->has_until = true;
     }
+    if (fo.baseline && !o->fill_gaps) {
+        krt_error_set(&err, KRT_ERR_USAGE, "--baseline goes with --fill-gaps");
+        goto usage;
+    }
+    if (o->fill_gaps && (o->prefix_old || o->npartitions || until || o->nuntil_offsets)) {
+        krt_error_set(&err, KRT_ERR_USAGE,
+                      "--fill-gaps compares every backed-up partition: no --to-prefix, "
+                      "--partitions, --until or --until-offset");
+        goto usage;
+    }
+    go.source = o->topic;
+    if (o->fill_gaps) {
+        fo = (struct krt_gapfill_opts){.dir = o->dir, .topic = o->topic, .to = o->to,
+                                       .restore_id = o->restore_id ? o->restore_id : "fill-gaps",
+                                       .baseline = fo.baseline};
+        go.m = &gm;
+        if (groups && (krt_backup_manifest_read(o->dir, 0, &gm, &err) ||
+                       krt_rgroups_check(&go, &err)))
+            goto fail;
+        rc = krt_gapfill_cli(&c, &fo, groups ? &go : NULL);
+        goto out;
+    }
     /* every local file is read and checked before the first network call */
     if (krt_restore_load(&rs, &err))
+        goto fail;
+    go.m = &rs.m;
+    if (groups && krt_rgroups_check(&go, &err))
         goto fail;
     if (krt_conn_open(&conn, &c, KRT_CONN_ADMIN, NULL, &err))
         goto fail;
@@ -141,10 +206,26 @@ int main(int argc, char **argv)
             krt_restore_print(&rs, stdout);
         goto out;
     }
-    if (c.json)
-        krt_json_write(stdout, krt_restore_json(&rs));
-    else
+    /* the groups, once the records are in the target (a dry run shows the
+     * plan when the target exists) */
+    go.target = rs.target;
+    int grc = groups && (c.execute || rs.target_exists)
+                  ? krt_rgroups_step(&c, &go, &gplan, &gstarted, &err)
+                  : 0;
+    json_t *doc = c.json ? krt_restore_json(&rs) : NULL;
+    if (doc && gplan.ngroups)
+        json_object_set_new(doc, "groups", krt_rewind_plan_json(&gplan));
+    if (!c.json) {
         krt_restore_print(&rs, stdout);
+        if (gplan.ngroups)
+            krt_rewind_plan_print(&gplan, stdout);
+    }
+    if (grc) {
+        rc = krt_tool_fail_doc(&c, &err, doc);
+        goto out;
+    }
+    if (doc)
+        krt_json_write(stdout, doc);
     goto out;
 usage:
     rc = krt_usage_error(&c, &err);
@@ -153,6 +234,9 @@ fail:
     rc = krt_tool_fail(&c, &err);
 out:
     krt_conn_close(&conn);
+    krt_rewind_plan_free(&gplan);
+    krt_backup_manifest_free(&gm);
+    free(gnames);
     krt_restore_free(&rs);
     krt_common_free(&c);
     return rc;
