@@ -430,6 +430,15 @@ static int sink_produce(struct krt_copy *cp, const struct krt_copy_record *r)
     }
     if (e) {
         rd_kafka_headers_destroy(h);
+        if (e == RD_KAFKA_RESP_ERR__STATE && cp->in_txn) {
+            /* a record of this transaction was not delivered and the
+             * producer now refuses more: the transaction can only be
+             * aborted. Its records go again, one per transaction, as after
+             * a failed commit; the delivery report names the record. */
+            rd_kafka_poll(cp->producer, 0);
+            txn_failed(cp, "a record of the transaction was not delivered");
+            return -1;
+        }
         fail(cp, "cannot produce to '%s' (record at '%s' partition %" PRId32 " offset %" PRId64
                  "): %s",
              job->target, job->source, r->partition, r->offset, rd_kafka_err2str(e));

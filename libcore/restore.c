@@ -304,15 +304,35 @@ static int target_parts(const struct krt_restore *rs, struct krt_tplist *l, stru
     return 0;
 }
 
-/* The positions this restore id recorded on the target. A commit whose
- * metadata names another backup, topic or end is a mismatch. */
+/* The positions this restore id recorded on the target. A commit on another
+ * topic (the id restored into another target), or whose metadata names
+ * another backup, topic or end, is a mismatch; so are positions on a target
+ * that no longer exists (the records they count went with it). */
 static int adopt_recorded(struct krt_conn *conn, struct krt_restore *rs, struct krt_error *err)
 {
-    struct krt_tplist parts = {0}, committed = {0};
+    struct krt_tplist committed = {0};
     int rc = -1, done = 0, n = 0;
-    if (target_parts(rs, &parts, err) ||
-        krt_group_committed_for(conn, rs->group, &parts, &committed, err))
+    if (krt_group_committed(conn, rs->group, &committed, err))
         goto out;
+    for (size_t i = 0; i < committed.n; i++) {
+        const struct krt_tp *c = &committed.v[i];
+        if (c->offset < 0)
+            continue;
+        if (strcmp(c->topic, rs->target)) {
+            krt_error_set(err, KRT_ERR_INPUT,
+                          "restore id '%s' was used before to restore into '%s', not '%s': "
+                          "choose a new id, or repeat the first restore's options",
+                          rs->id, c->topic, rs->target);
+            goto out;
+        }
+        if (!rs->target_exists) {
+            krt_error_set(err, KRT_ERR_INPUT,
+                          "restore id '%s' restored into '%s' before, which no longer exists: "
+                          "choose a new id to restore it again",
+                          rs->id, rs->target);
+            goto out;
+        }
+    }
     for (int i = 0; i < rs->nparts; i++) {
         struct krt_copy_part *p = &rs->cparts[i];
         const struct krt_tp *c = krt_tplist_find(&committed, rs->target, p->partition);
@@ -338,7 +358,6 @@ static int adopt_recorded(struct krt_conn *conn, struct krt_restore *rs, struct 
     rs->already_done = n == rs->nparts && done == n;
     rc = 0;
 out:
-    krt_tplist_free(&parts);
     krt_tplist_free(&committed);
     return rc;
 }
@@ -423,9 +442,11 @@ int krt_restore_prepare(struct krt_conn *conn, struct krt_restore *rs, struct kr
         return -1;
     int rc = check_target(conn, rs, &md, err);
     krt_meta_free(&md);
-    if (rc || !rs->target_exists)
-        return rc;
-    if (adopt_recorded(conn, rs, err) || check_other_restores(conn, rs, err))
+    if (rc || adopt_recorded(conn, rs, err))
+        return -1;
+    if (!rs->target_exists)
+        return 0;
+    if (check_other_restores(conn, rs, err))
         return -1;
     /* a resumed partition's count starts at its recorded position */
     return rs->resumed ? plan_counts(rs, err) : 0;
@@ -626,6 +647,7 @@ static json_t *plan_json(const struct krt_restore *rs)
                             "target_partitions", rs->target_partitions, "replication_factor",
                             rs->rf, "log_append_time", rs->logappend, "executed", rs->executed,
                             "partitions", parts);
+    json_object_set_new(doc, "backup_replication_factor", json_integer(rs->rf_wanted));
     if (rs->o.has_until) {
         char t[64];
         krt_time_format(rs->o.until_ms, t, sizeof(t));

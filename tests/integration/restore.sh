@@ -147,8 +147,16 @@ dump "$C" >"$tmp/src.c"
 dump "$RP-compact" provenance >"$tmp/dst.c"
 if grep -q null "$tmp/src.c" && cmp -s "$tmp/src.c" "$tmp/dst.c"; then ok "compacted topic with tombstones restored record by record ($(wc -l <"$tmp/src.c"))"
 else not_ok "compacted topic with tombstones restored record by record" "$(diff "$tmp/src.c" "$tmp/dst.c" | head -4)"; fi
-contains "the restored compacted topic has cleanup.policy=compact (kafka-configs)" \
-    "$(kcli kafka-configs --bootstrap-server "$B" --describe --entity-type topics --entity-name "$RP-compact" 2>&1)" "cleanup.policy=compact"
+eq "the restored compacted topic has the backed-up configs (confluent-kafka describe_configs)" \
+    "$(python3 - "$B" "$RP-compact" <<'PY'
+import sys
+from confluent_kafka.admin import AdminClient, ConfigResource
+a = AdminClient({'bootstrap.servers': sys.argv[1]})
+r = ConfigResource(ConfigResource.Type.TOPIC, sys.argv[2])
+cfg = a.describe_configs([r])[r].result(60)
+print(cfg['cleanup.policy'].value, cfg['segment.ms'].value)
+PY
+)" "compact 3600000"
 # run again: nothing more is written
 run krt restore --backup "$D" --topic "$G" --to "$R" --execute --json
 eq "a second run of a finished restore writes nothing" "$(jq .restored <<<"$out"):$(dump "$R" provenance | wc -l)" "0:$(wc -l <"$tmp/src.g")"
@@ -237,6 +245,11 @@ run krt restore --backup "$D" --topic "$G" --to "$RO" --until-offset 0:5 --resto
 eq "the same restore id with another range: exit 2" "$rc" 2
 contains "mismatched restore id: says so" "$err" "was used before"
 eq "nothing was written by the refused runs" "$(dump "$R" provenance | wc -l):$(dump "$RO" provenance | wc -l)" "$before:$(awk -F'[][, ]+' '($2 == 0 && $3 < 3) || $2 == 1 || ($2 == 2 && $3 < 7)' "$tmp/src.g" | wc -l)"
+rid=$(jq -r .restore_id <<<"$(krt restore --backup "$D" --topic "$G" --to "$R" --json)")
+run krt restore --backup "$D" --topic "$G" --to "$G-x4" --restore-id "$rid" --execute
+eq "a restore id used for another target: exit 2" "$rc" 2
+contains "a restore id used for another target: names the first target" "$err" "restore into '$R'"
+check "a restore id used for another target: no topic created" eval "! topic_exists '$G-x4'"
 run krt restore --backup "$D" --topic "$G" --execute
 eq "target equal to the source without --fill-gaps: exit 4" "$rc" 4
 contains "target equal to the source: says so" "$err" "into itself"
