@@ -38,12 +38,12 @@ content() { sed -E 's/,?krt\.(restore\.id|source\.[a-z]+)=[^,\t]*//g' "$@" | sor
 
 produce 0 9
 wait_for "1 1,2" || bail "ISR of $U never became 1,2: $(leader_isr)"
-run krt backup --dir "$D" --topic "$U"
+run krt backup --dir "$D" --topic "$U" --timeout 30s
 eq "first backup: exit 0" "$rc" 0
 "$cluster" kill 2 || bail "cannot kill broker 2"
 wait_for "1 1" || bail "ISR of $U never shrank to 1: $(leader_isr)"
 produce 10 19
-run krt backup --dir "$D" --topic "$U"
+run krt backup --dir "$D" --topic "$U" --timeout 30s
 eq "second backup (sees 10..19): exit 0" "$rc" 0
 produce 20 22 # acknowledged, never backed up: lost for good
 run krt audit --topic "$U" --save-baseline "$tmp/base.json"
