@@ -228,4 +228,13 @@ int64_t krt_backup_source_position(const struct krt_backup_source *s);
 /** @brief Close a source. */
 void krt_backup_source_close(struct krt_backup_source *s);
 
+struct rd_kafka_message_s;
+
+/** @brief Compare a backed-up record with a record read from the topic:
+ *  value, key (null distinct from empty), timestamp, headers in order.
+ *  @returns the first field that differs ("value", "key", "timestamp",
+ *  "headers"), or NULL when they are the same record. */
+const char *krt_backup_record_diff(const struct krt_seg_record *r,
+                                   const struct rd_kafka_message_s *m);
+
 #endif

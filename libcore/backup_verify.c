@@ -368,7 +368,7 @@ static bool same_bytes(const void *a, size_t al, const void *b, size_t bl)
     return al == bl && (!al || !memcmp(a, b, al));
 }
 
-static const char *live_diff(const struct krt_seg_record *r, const rd_kafka_message_t *m)
+const char *krt_backup_record_diff(const struct krt_seg_record *r, const rd_kafka_message_t *m)
 {
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
@@ -416,7 +416,7 @@ static int live_compare(struct live_part *lp, const rd_kafka_message_t *m,
                 lp->topic, (int)lp->partition, (long long)m->offset);
         return 0;
     }
-    const char *what = live_diff(&lp->rec, m);
+    const char *what = krt_backup_record_diff(&lp->rec, m);
     if (what)
         problem(rep, "'%s' partition %d offset %lld: the %s differs from the backup", lp->topic,
                 (int)lp->partition, (long long)m->offset, what);

@@ -69,6 +69,10 @@ struct krt_copy {
     rd_kafka_topic_t *target;     /* held for the run: keeps its metadata */
     int64_t last_kick, kicks;
     int last_warned; /* the last consumer error warned about */
+    const struct krt_copy_source_ops *ops; /* the job's source, or the topic source */
+    void *src;
+    rd_kafka_message_t *held; /* the topic source's last message, until the next */
+    int64_t txn_max_records;
 };
 
 #define COPY_OF(conn, member) ((struct krt_copy *)(void *)((char *)(conn) - offsetof(struct krt_copy, member)))
@@ -115,6 +119,8 @@ static int part_index(const struct krt_copy *cp, int32_t partition)
 static void pause_one(struct krt_copy *cp, int32_t partition, bool resume)
 {
     cp->parts_changed = true; /* called whenever a partition becomes done or not */
+    if (!cp->consumer)
+        return; /* not the topic source: nothing to pause */
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, cp->job->source, partition);
     if (resume)
@@ -124,30 +130,22 @@ static void pause_one(struct krt_copy *cp, int32_t partition, bool resume)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* Go back to the committed position of every partition held. A position that
- * cannot be restored stops the copy: reading on from where the consumer is
- * would commit a position past records never produced. */
-static void source_rewind(struct krt_copy *cp, bool seek)
+/* The topic source's rewind: seek every partition held and not done back to
+ * its committed position. A seek that timed out may still be applied:
+ * asking again is harmless (same offsets); three failures stop the copy. */
+static int topic_rewind(void *src, struct krt_copy_job *job, struct krt_error *err)
 {
-    struct krt_copy_job *job = cp->job;
-    cp->parts_changed = true;
+    struct krt_copy *cp = src;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(job->nparts + 1);
     for (int i = 0; i < job->nparts; i++) {
         struct krt_copy_part *p = &job->parts[i];
-        if (!p->assigned)
-            continue;
-        bool was_done = p->done;
-        p->next = cp->committed_next[i];
-        p->done = p->next >= p->end;
-        if (!p->done) {
+        if (p->assigned && !p->done) {
             rd_kafka_topic_partition_list_add(l, job->source, p->partition)->offset = p->next;
-            if (was_done)
-                pause_one(cp, p->partition, true);
+            pause_one(cp, p->partition, true); /* it may have been done before */
         }
     }
-    /* a seek that timed out may still be applied: asking again is harmless
-     * (same offsets); three failures stop the copy */
-    for (int attempt = 1; seek && l->cnt && !cp->failed; attempt++) {
+    int rc = 0;
+    for (int attempt = 1; l->cnt; attempt++) {
         rd_kafka_error_t *e = rd_kafka_seek_partitions(cp->consumer, l, 30000);
         int bad = -1;
         for (int i = 0; !e && bad < 0 && i < l->cnt; i++)
@@ -163,18 +161,43 @@ static void source_rewind(struct krt_copy *cp, bool seek)
             continue;
         }
         if (e) {
-            fail(cp, "cannot go back to the committed positions of '%s' after an aborted "
-                     "transaction: %s (run the same request again to resume)",
-                 job->source, rd_kafka_error_string(e));
+            rc = krt_error_set(err, KRT_ERR_KAFKA,
+                               "cannot go back to the committed positions of '%s' after an "
+                               "aborted transaction: %s (run the same request again to resume)",
+                               job->source, rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
         } else {
-            fail(cp, "cannot go back to offset %" PRId64 " of '%s' partition %" PRId32
-                     " after an aborted transaction: %s (run the same request again to resume)",
-                 l->elems[bad].offset, job->source, l->elems[bad].partition,
-                 rd_kafka_err2str(l->elems[bad].err));
+            rc = krt_error_set(err, KRT_ERR_KAFKA,
+                               "cannot go back to offset %" PRId64 " of '%s' partition %" PRId32
+                               " after an aborted transaction: %s (run the same request again "
+                               "to resume)",
+                               l->elems[bad].offset, job->source, l->elems[bad].partition,
+                               rd_kafka_err2str(l->elems[bad].err));
         }
+        break;
     }
     rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+/* Go back to the committed position of every partition held. A position that
+ * cannot be restored stops the copy: reading on from where the source is
+ * would commit a position past records never produced. */
+static void source_rewind(struct krt_copy *cp, bool seek)
+{
+    struct krt_copy_job *job = cp->job;
+    cp->parts_changed = true;
+    for (int i = 0; i < job->nparts; i++) {
+        struct krt_copy_part *p = &job->parts[i];
+        if (!p->assigned)
+            continue;
+        p->next = cp->committed_next[i];
+        p->done = p->next >= p->end;
+    }
+    struct krt_error e;
+    krt_error_clear(&e);
+    if (seek && !cp->failed && cp->ops->rewind(cp->src, job, &e))
+        fail(cp, "%s", e.msg);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
@@ -304,9 +327,13 @@ static void sink_commit(struct krt_copy *cp)
     struct krt_copy_job *job = cp->job;
     if (!cp->in_txn)
         return;
-    /* the group metadata changes with each generation (KIP-447 fencing) */
-    rd_kafka_consumer_group_metadata_destroy(cp->cgmd);
-    cp->cgmd = rd_kafka_consumer_group_metadata(cp->consumer);
+    /* the group metadata changes with each generation (KIP-447 fencing);
+     * a source without a consumer commits as a group without members */
+    if (cp->consumer) {
+        rd_kafka_consumer_group_metadata_destroy(cp->cgmd);
+        cp->cgmd = rd_kafka_consumer_group_metadata(cp->consumer);
+    }
+    const char *ptopic = job->position_topic ? job->position_topic : job->source;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(job->nparts + 1);
     for (int i = 0; i < job->nparts; i++) {
         const struct krt_copy_part *p = &job->parts[i];
@@ -314,7 +341,7 @@ static void sink_commit(struct krt_copy *cp)
             continue;
         char meta[200];
         job->position_meta(job->opaque, p, meta, sizeof(meta));
-        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, job->source,
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, ptopic,
                                                                            p->partition);
         tp->offset = p->next;
         tp->metadata = strdup(meta);
@@ -403,6 +430,15 @@ static int sink_produce(struct krt_copy *cp, const struct krt_copy_record *r)
     }
     if (e) {
         rd_kafka_headers_destroy(h);
+        if (e == RD_KAFKA_RESP_ERR__STATE && cp->in_txn) {
+            /* a record of this transaction was not delivered and the
+             * producer now refuses more: the transaction can only be
+             * aborted. Its records go again, one per transaction, as after
+             * a failed commit; the delivery report names the record. */
+            rd_kafka_poll(cp->producer, 0);
+            txn_failed(cp, "a record of the transaction was not delivered");
+            return -1;
+        }
         fail(cp, "cannot produce to '%s' (record at '%s' partition %" PRId32 " offset %" PRId64
                  "): %s",
              job->target, job->source, r->partition, r->offset, rd_kafka_err2str(e));
@@ -514,50 +550,84 @@ static void mark_done(struct krt_copy *cp, struct krt_copy_part *p)
     pause_one(cp, p->partition, false);
 }
 
-static void handle(struct krt_copy *cp, rd_kafka_message_t *m)
+/* The topic source's next(): one message of the consumer, as an event. */
+static int topic_next(void *src, struct krt_copy_job *job, int wait_ms, struct krt_copy_event *ev,
+                      struct krt_error *err)
 {
-    struct krt_copy_job *job = cp->job;
+    (void)err; /* a consumer error stops the copy through fail() */
+    struct krt_copy *cp = src;
+    ev->kind = KRT_COPY_NONE;
+    if (cp->held) {
+        rd_kafka_message_destroy(cp->held);
+        cp->held = NULL;
+    }
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(cp->consumer, wait_ms);
+    cp->idle_polls += !m;
+    if (!m)
+        return 0;
+    cp->held = m;
+    cp->polled++;
+    cp->polled_bytes += (int64_t)(m->len + m->key_len);
     if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         consumer_error(cp, m);
-        return;
+        return 0;
     }
     int k = part_index(cp, m->partition);
     if (k < 0 || !m->rkt || strcmp(rd_kafka_topic_name(m->rkt), job->source))
-        return;
-    struct krt_copy_part *p = &job->parts[k];
-    if (!p->assigned || p->done)
-        return;
+        return 0;
+    const struct krt_copy_part *p = &job->parts[k];
+    ev->partition = m->partition;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         /* the end of the log: past the range end (control records count) */
-        if (m->offset >= p->end) {
-            sink_begin(cp);
-            if (!cp->failed)
-                mark_done(cp, p);
-        }
-        return;
+        if (m->offset >= p->end)
+            ev->kind = KRT_COPY_END;
+        return 0;
     }
     if (m->offset < p->next)
-        return;
+        return 0;
     if (m->offset >= p->end) {
-        sink_begin(cp);
-        if (!cp->failed)
-            mark_done(cp, p);
-        return;
+        ev->kind = KRT_COPY_END;
+        return 0;
     }
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
     rd_kafka_headers_t *hdrs = NULL;
     if (rd_kafka_message_headers(m, &hdrs))
         hdrs = NULL;
-    struct krt_copy_record r = {
+    ev->kind = KRT_COPY_RECORD;
+    ev->rec = (struct krt_copy_record){
         .partition = m->partition, .offset = m->offset, .key = m->key, .key_len = m->key_len,
         .value = m->payload, .value_len = m->len,
         .timestamp = tt == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts, .headers = hdrs};
+    return 0;
+}
+
+static void handle(struct krt_copy *cp, const struct krt_copy_event *ev)
+{
+    struct krt_copy_job *job = cp->job;
+    if (ev->kind == KRT_COPY_NONE)
+        return;
+    int k = part_index(cp, ev->partition);
+    if (k < 0)
+        return;
+    struct krt_copy_part *p = &job->parts[k];
+    if (!p->assigned || p->done)
+        return;
+    const struct krt_copy_record *rp = &ev->rec;
+    if (ev->kind == KRT_COPY_END || rp->offset >= p->end) {
+        sink_begin(cp);
+        if (!cp->failed)
+            mark_done(cp, p);
+        return;
+    }
+    if (rp->offset < p->next)
+        return;
+    const struct krt_copy_record r = *rp;
     bool keep = !job->filter || job->filter(job->opaque, &r);
-    int64_t bytes = (int64_t)(m->len + m->key_len);
+    int64_t bytes = (int64_t)(r.value_len + r.key_len);
     if (keep) {
         /* after a failed transaction, its records go one per transaction */
-        bool careful = m->offset < cp->careful_upto[k];
+        bool careful = r.offset < cp->careful_upto[k];
         /* a wait that would hold the transaction open past its length is
          * taken outside it: a slow rate never outlives transaction.timeout.ms */
         int64_t wait = throttle_due(cp, bytes);
@@ -580,8 +650,8 @@ static void handle(struct krt_copy *cp, rd_kafka_message_t *m)
         cp->pend_copied[k]++;
         cp->pend_bytes[k] += bytes;
         if (cp->pend_first[k] < 0)
-            cp->pend_first[k] = m->offset;
-        cp->pend_last[k] = m->offset;
+            cp->pend_first[k] = r.offset;
+        cp->pend_last[k] = r.offset;
         cp->txn_bytes += bytes;
     } else {
         sink_begin(cp);
@@ -590,7 +660,7 @@ static void handle(struct krt_copy *cp, rd_kafka_message_t *m)
         cp->pend_filtered[k]++;
     }
     cp->txn_records++;
-    p->next = m->offset + 1;
+    p->next = r.offset + 1;
     if (p->next >= p->end) {
         p->done = true;
         pause_one(cp, p->partition, false);
@@ -677,6 +747,8 @@ static bool own_done(struct krt_copy *cp)
  * again. One request at a time, at most one per KICK_MIN_MS. */
 static void kick_fetchers(struct krt_copy *cp)
 {
+    if (!cp->consumer)
+        return;
     if (cp->kick_inflight) {
         rd_kafka_event_t *ev = rd_kafka_queue_poll(cp->kq, 0);
         if (!ev)
@@ -713,10 +785,11 @@ static bool own_all(const struct krt_copy *cp)
 static int all_done(struct krt_copy *cp, struct krt_conn *admin, bool *done)
 {
     const struct krt_copy_job *job = cp->job;
+    const char *ptopic = job->position_topic ? job->position_topic : job->source;
     struct krt_tplist c = {0}, parts = {0};
     int rc = 0;
     for (int i = 0; !rc && i < job->nparts; i++)
-        if (!krt_tplist_add(&parts, job->source, job->parts[i].partition, -1))
+        if (!krt_tplist_add(&parts, ptopic, job->parts[i].partition, -1))
             rc = krt_error_set(cp->err, KRT_ERR_INTERNAL, "out of memory");
     krt_tplist_sort(&parts);
     if (!rc)
@@ -724,7 +797,7 @@ static int all_done(struct krt_copy *cp, struct krt_conn *admin, bool *done)
     krt_tplist_free(&parts);
     *done = !rc;
     for (int i = 0; !rc && i < job->nparts && *done; i++) {
-        const struct krt_tp *tp = krt_tplist_find(&c, job->source, job->parts[i].partition);
+        const struct krt_tp *tp = krt_tplist_find(&c, ptopic, job->parts[i].partition);
         *done = tp && tp->offset >= job->parts[i].end;
     }
     krt_tplist_free(&c);
@@ -771,7 +844,9 @@ static int open_clients(struct krt_copy *cp, struct krt_error *err)
      * with a full batch but a request in flight (it sends one at a time) asks
      * its broker thread to wake at enqueue time + linger, i.e. at once. */
     krt_props_add(&px, "linger.ms", QSTR(TXN_MAX_MS), 0);
-    int rc = krt_conn_create(&cp->cconn, cp->c, KRT_CONN_CONSUMER, &cx, on_rebalance, err);
+    int rc = job->src_ops ? 0
+                          : krt_conn_create(&cp->cconn, cp->c, KRT_CONN_CONSUMER, &cx,
+                                            on_rebalance, err);
     /* the producer is built here, not by krt_conn_create: its delivery
      * reports say which record failed and why */
     rd_kafka_conf_t *conf = NULL;
@@ -844,6 +919,10 @@ static int alloc_state(struct krt_copy *cp, struct krt_error *err)
 
 static void free_state(struct krt_copy *cp)
 {
+    if (cp->ops)
+        cp->ops->close(cp->src);
+    if (cp->held)
+        rd_kafka_message_destroy(cp->held);
     if (cp->cq)
         rd_kafka_queue_destroy(cp->cq);
     if (cp->kq)
@@ -866,26 +945,72 @@ static void free_state(struct krt_copy *cp)
     free(cp->careful_upto);
 }
 
+/* The topic source's start: join the group; the partitions come with the
+ * rebalance (on_rebalance), at their committed positions. */
+static int topic_start(void *src, struct krt_copy_job *job, struct krt_error *err)
+{
+    struct krt_copy *cp = src;
+    rd_kafka_poll_set_consumer(cp->consumer);
+    cp->cq = rd_kafka_queue_get_consumer(cp->consumer);
+    cp->kq = rd_kafka_queue_new(cp->consumer);
+    cp->cgmd = rd_kafka_consumer_group_metadata(cp->consumer);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, job->source, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t se = rd_kafka_subscribe(cp->consumer, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (se)
+        return krt_error_kafka(err, se, "cannot subscribe to '%s'", job->source);
+    return 0;
+}
+
+static void topic_close(void *src)
+{
+    (void)src; /* the consumer is closed with the engine's clients */
+}
+
+static const struct krt_copy_source_ops topic_source = {
+    .start = topic_start, .next = topic_next, .rewind = topic_rewind, .close = topic_close};
+
+/* Start the source. One that is not the topic source is read from the
+ * positions its parts were given, which are the committed ones. */
+static int source_start(struct krt_copy *cp, struct krt_error *err)
+{
+    struct krt_copy_job *job = cp->job;
+    if (!job->src_ops)
+        return topic_start(cp, job, err);
+    if (!(cp->cgmd = rd_kafka_consumer_group_metadata_new(job->group)))
+        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    if (job->src_ops->start(job->src, job, err))
+        return -1;
+    for (int i = 0; i < job->nparts; i++) {
+        cp->committed_next[i] = job->parts[i].next;
+        job->parts[i].done = job->parts[i].next >= job->parts[i].end;
+    }
+    cp->parts_changed = true;
+    return 0;
+}
+
 int krt_copy_run(const struct krt_common *c, struct krt_conn *admin, struct krt_copy_job *job,
                  struct krt_error *err)
 {
     struct krt_copy cp = {.job = job, .c = c, .err = err, .parts_changed = true};
+    cp.ops = job->src_ops ? job->src_ops : &topic_source;
+    cp.src = job->src_ops ? job->src : &cp;
+    cp.txn_max_records = TXN_MAX_RECORDS;
+#ifdef KRT_TEST_HOOKS
+    /* Compiled only with -Dtest_hooks=true: KRT_TEST_TXN_RECORDS=N ends a
+     * transaction after N records, so that a kill -9 test on a small data
+     * set lands between commits (a real run commits about every second). */
+    const char *tr = getenv("KRT_TEST_TXN_RECORDS");
+    if (tr && atoll(tr) > 0)
+        cp.txn_max_records = atoll(tr);
+#endif
     int rc = -1;
     if (alloc_state(&cp, err) || open_clients(&cp, err))
         goto out;
     learn_target(&cp);
-    rd_kafka_poll_set_consumer(cp.consumer);
-    cp.cq = rd_kafka_queue_get_consumer(cp.consumer);
-    cp.kq = rd_kafka_queue_new(cp.consumer);
-    cp.cgmd = rd_kafka_consumer_group_metadata(cp.consumer);
-    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(sub, job->source, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t se = rd_kafka_subscribe(cp.consumer, sub);
-    rd_kafka_topic_partition_list_destroy(sub);
-    if (se) {
-        krt_error_kafka(err, se, "cannot subscribe to '%s'", job->source);
+    if (source_start(&cp, err))
         goto out;
-    }
     int64_t todo = 0;
     for (int i = 0; i < job->nparts; i++)
         todo += job->parts[i].end - job->parts[i].next;
@@ -898,20 +1023,24 @@ int krt_copy_run(const struct krt_common *c, struct krt_conn *admin, struct krt_
                           "interrupted: run the same request again to resume where it stopped");
             break;
         }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(cp.consumer, 100);
-        cp.idle_polls += !m;
-        if (m) {
-            cp.polled++;
-            cp.polled_bytes += (int64_t)(m->len + m->key_len);
-            handle(&cp, m);
-            rd_kafka_message_destroy(m);
+        struct krt_copy_event ev = {.kind = KRT_COPY_NONE};
+        struct krt_error se;
+        krt_error_clear(&se);
+        if (cp.ops->next(cp.src, job, 100, &ev, &se)) {
+            if (!cp.failed) {
+                *err = se;
+                cp.failed = true;
+            }
+            sink_abort(&cp, false);
+            break;
         }
+        handle(&cp, &ev);
         rd_kafka_poll(cp.producer, 0);
         kick_fetchers(&cp);
         if (cp.failed)
             break;
         int64_t now = mono_ms();
-        if (cp.in_txn && (cp.txn_records >= TXN_MAX_RECORDS || cp.txn_bytes >= TXN_MAX_BYTES ||
+        if (cp.in_txn && (cp.txn_records >= cp.txn_max_records || cp.txn_bytes >= TXN_MAX_BYTES ||
                           now - cp.txn_started >= TXN_MAX_MS || cp.txn_careful || own_done(&cp))) {
             sink_commit(&cp);
             if (cp.failed)

@@ -4,12 +4,14 @@
  * send_offsets_to_transaction), so that a copy killed at any moment and run
  * again writes each record exactly once.
  *
- * Today's source is a range of a topic read through a consumer group (the
- * group's committed offsets are the read position, and partitions are shared
- * between the processes of one job). A source of backup segments would supply
- * records through the same krt_copy_record and commit its position the same
- * way; the filter, the sink, the retry/abort/rewind logic and the throttle do
- * not depend on where records come from.
+ * Records come from a source (struct krt_copy_source_ops): the built-in one
+ * is a range of a topic read through a consumer group (the group's committed
+ * offsets are the read position, and partitions are shared between the
+ * processes of one job); restore.c supplies one over backup segments, whose
+ * position is committed, in the same transaction as the records, as the
+ * offsets of the restore's group on the target's partitions. The filter, the
+ * sink, the retry/abort/rewind logic and the throttle do not depend on where
+ * records come from.
  *
  * State: one struct krt_copy per run, reached from librdkafka's callbacks
  * through their opaque pointer, so several copies can run in one process. */
@@ -46,6 +48,42 @@ struct krt_copy_part {
     bool assigned, done;
 };
 
+struct krt_copy_job;
+
+/** @brief What a source's next() hands the engine. */
+enum krt_copy_event_kind {
+    KRT_COPY_NONE = 0, /**< nothing within the wait */
+    KRT_COPY_RECORD,   /**< a record of partition rec.partition */
+    KRT_COPY_END       /**< partition @c partition is read to its end */
+};
+
+struct krt_copy_event {
+    enum krt_copy_event_kind kind;
+    int32_t partition;
+    struct krt_copy_record rec; /**< valid until the next call of next() */
+};
+
+/** @brief A source of records for the engine. @p src is the source's own
+ *  state (krt_copy_job.src). Positions are the parts' @c next: the engine
+ *  moves @c next past each record it is given and to @c end at a partition's
+ *  KRT_COPY_END, and commits them with the records. */
+struct krt_copy_source_ops {
+    /** Start reading at each part's @c next (set by the caller, the
+     *  committed position); mark the parts this process holds @c assigned.
+     *  Called once the producer has fenced an older one (init_transactions),
+     *  so committed positions are stable. */
+    int (*start)(void *src, struct krt_copy_job *job, struct krt_error *err);
+    /** The next event, waiting up to @p wait_ms. Records of a partition come
+     *  in offset order, none below the part's @c next. @returns 0 or -1. */
+    int (*next)(void *src, struct krt_copy_job *job, int wait_ms, struct krt_copy_event *ev,
+                struct krt_error *err);
+    /** Go back to @c next of every assigned part not @c done (after an
+     *  aborted transaction, @c next is the last committed position). */
+    int (*rewind)(void *src, struct krt_copy_job *job, struct krt_error *err);
+    /** Release the source (the engine calls it once, also on failure). */
+    void (*close)(void *src);
+};
+
 /** @brief A copy job: what to copy, where, and how fast. The caller owns
  *  every pointer; the counters at the end are filled by krt_copy_run(). */
 struct krt_copy_job {
@@ -53,6 +91,11 @@ struct krt_copy_job {
     const char *source;       /**< source topic */
     int source_partitions;    /**< partition count of the source */
     const char *group;        /**< the group whose commits are the read position */
+    /** The topic whose partitions the position is committed on (NULL: source). */
+    const char *position_topic;
+    /** The source; NULL: the topic range of @c source read through @c group. */
+    const struct krt_copy_source_ops *src_ops;
+    void *src;
     const char *txn_id;       /**< transactional.id; also the static group member id */
     const char *target;       /**< target topic: same partition numbers */
     struct krt_copy_part *parts;
@@ -74,7 +117,7 @@ struct krt_copy_job {
 };
 
 /** @brief Copy until every partition of the job is committed at its end (by
- *  this process or a sibling sharing the group). @p admin is used to see
+ *  this process or, for the topic source, a sibling sharing the group). @p admin is used to see
  *  siblings' commits. A record that keeps failing stops the copy after
  *  job->max_attempts transactions, with an error naming its partition, offset
  *  and the broker's reason; a read position that cannot be restored after an

@@ -1,0 +1,756 @@
+/* gapfill.c - see gapfill.h */
+#define _POSIX_C_SOURCE 200809L
+#include "gapfill.h"
+
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "audit.h"
+#include "backup.h"
+#include "conn.h"
+#include "json_out.h"
+#include "meta.h"
+#include "offsets.h"
+#include "plan.h"
+#include "pscan.h"
+#include "restore_groups.h"
+#include "rewind.h"
+
+/* ---- ranges ------------------------------------------------------------------------- */
+
+static int oom(struct krt_error *err)
+{
+    return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+}
+
+/* index of the first range whose end is >= off (ranges touching off included) */
+static size_t ranges_lower(const struct krt_ranges *r, int64_t off)
+{
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->v[mid][1] < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int krt_ranges_add(struct krt_ranges *r, int64_t from, int64_t to, struct krt_error *err)
+{
+    if (from >= to)
+        return 0;
+    size_t i = ranges_lower(r, from), j = i;
+    /* ranges i..j-1 touch or overlap [from, to): merge them into one */
+    while (j < r->n && r->v[j][0] <= to) {
+        if (r->v[j][0] < from)
+            from = r->v[j][0];
+        if (r->v[j][1] > to)
+            to = r->v[j][1];
+        j++;
+    }
+    if (i == j) {
+        if (r->n == r->cap) {
+            size_t cap = r->cap ? r->cap * 2 : 8;
+            void *nv = realloc(r->v, cap * sizeof(*r->v));
+            if (!nv)
+                return oom(err);
+            r->v = nv;
+            r->cap = cap;
+        }
+        memmove(&r->v[i + 1], &r->v[i], (r->n - i) * sizeof(*r->v));
+        r->n++;
+    } else if (j > i + 1) {
+        memmove(&r->v[i + 1], &r->v[j], (r->n - j) * sizeof(*r->v));
+        r->n -= j - i - 1;
+    }
+    r->v[i][0] = from;
+    r->v[i][1] = to;
+    return 0;
+}
+
+bool krt_ranges_has(const struct krt_ranges *r, int64_t off)
+{
+    size_t i = ranges_lower(r, off + 1);
+    return i < r->n && r->v[i][0] <= off && off < r->v[i][1];
+}
+
+int64_t krt_ranges_count_in(const struct krt_ranges *r, int64_t from, int64_t to)
+{
+    int64_t n = 0;
+    for (size_t i = ranges_lower(r, from); i < r->n && r->v[i][0] < to; i++) {
+        int64_t a = r->v[i][0] > from ? r->v[i][0] : from;
+        int64_t b = r->v[i][1] < to ? r->v[i][1] : to;
+        if (b > a)
+            n += b - a;
+    }
+    return n;
+}
+
+int64_t krt_ranges_count(const struct krt_ranges *r)
+{
+    return krt_ranges_count_in(r, INT64_MIN, INT64_MAX);
+}
+
+void krt_ranges_free(struct krt_ranges *r)
+{
+    free(r->v);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- state ---------------------------------------------------------------------------- */
+
+struct fill {
+    const struct krt_common *c;
+    const struct krt_gapfill_opts *o;
+    const char *dest; /* where records are re-produced */
+    struct krt_gapfill_report *rep;
+    struct krt_backup_manifest m;
+    const struct krt_bk_topic *bt;
+    json_t *baseline;
+    struct krt_conn conn; /* consumer: watermarks and reads */
+    /* one partition at a time while comparing */
+    struct krt_backup_source *src;
+    struct krt_seg_record rec;
+    int have; /* 1: rec not passed yet; 0: read the next; -1: the backup is at its end */
+    struct krt_gapfill_part *cur;
+    struct krt_ranges missing, survived, reproduced;
+    /* producing: the connection is the opaque of librdkafka's callbacks
+     * (conn.c's log and error callbacks read it); delivery reports find
+     * their partition through the message's opaque */
+    struct krt_conn pconn;
+};
+
+/* ---- comparing --------------------------------------------------------------------------- */
+
+static int src_next(struct fill *f, struct krt_error *err)
+{
+    int rc = krt_backup_source_next(f->src, &f->rec, err);
+    if (rc < 0)
+        return -1;
+    f->have = rc ? 1 : -1;
+    return 0;
+}
+
+/* the backup's records below @p off have no equal in the topic */
+static int missing_below(struct fill *f, struct krt_gapfill_part *gp, int64_t off,
+                         struct krt_error *err)
+{
+    for (;;) {
+        if (f->have == 0 && src_next(f, err))
+            return -1;
+        if (f->have < 0 || f->rec.offset >= off)
+            return 0;
+        gp->compared++;
+        gp->missing++;
+        if (krt_ranges_add(&f->missing, f->rec.offset, f->rec.offset + 1, err))
+            return -1;
+        f->have = 0;
+    }
+}
+
+static int visit_reproduced(void *opaque, const rd_kafka_message_t *m, struct krt_error *err)
+{
+    struct fill *f = opaque;
+    int64_t so;
+    if (krt_pscan_provenance(m, f->o->topic, m->partition, &so))
+        return krt_ranges_add(&f->reproduced, so, so + 1, err);
+    return 0;
+}
+
+static int visit_compare(void *opaque, const rd_kafka_message_t *m, struct krt_error *err)
+{
+    struct fill *f = opaque;
+    struct krt_gapfill_part *gp = f->cur;
+    if (f->dest == f->o->topic && visit_reproduced(f, m, err))
+        return -1;
+    if (missing_below(f, gp, m->offset, err))
+        return -1;
+    if (f->have <= 0 || f->rec.offset != m->offset)
+        return 0; /* a record the backup does not hold (written after it, or re-produced) */
+    gp->compared++;
+    f->have = 0;
+    if (krt_backup_record_diff(&f->rec, m)) {
+        gp->missing++;
+        return krt_ranges_add(&f->missing, m->offset, m->offset + 1, err);
+    }
+    return krt_ranges_add(&f->survived, m->offset, m->offset + 1, err);
+}
+
+/* The baseline's high watermark of the partition, or -1. */
+static int64_t baseline_high(const json_t *doc, const char *topic, int32_t partition)
+{
+    json_t *parts = json_object_get(doc, "partitions"), *jp;
+    size_t i;
+    json_array_foreach(parts, i, jp)
+    {
+        json_t *h = json_object_get(jp, "high_watermark");
+        if (!strcmp(json_string_value(json_object_get(jp, "topic")), topic) &&
+            json_integer_value(json_object_get(jp, "partition")) == partition &&
+            json_is_integer(h))
+            return json_integer_value(h);
+    }
+    return -1;
+}
+
+/* The offsets the backup saw: its segments and the ranges it read without
+ * a committed record (transaction markers, aborted records). */
+static int backup_covered(const struct krt_bk_part *bp, struct krt_ranges *cov,
+                          struct krt_error *err)
+{
+    for (int i = 0; i < bp->nsegs; i++)
+        if (krt_ranges_add(cov, bp->segs[i].from, bp->segs[i].to, err))
+            return -1;
+    for (int i = 0; i < bp->ngaps; i++)
+        if (bp->gaps[i].reason == KRT_BK_GAP_NO_RECORDS &&
+            krt_ranges_add(cov, bp->gaps[i].from, bp->gaps[i].to, err))
+            return -1;
+    return 0;
+}
+
+/* The lost range, what is already back, what is to do, what is gone for good. */
+static int conclude(struct fill *f, const struct krt_bk_part *bp, struct krt_gapfill_part *gp,
+                    struct krt_error *err)
+{
+    int64_t lf = INT64_MAX, lt = -1;
+    if (f->missing.n) {
+        lf = f->missing.v[0][0];
+        lt = f->missing.v[f->missing.n - 1][1];
+    }
+    /* the baseline saw offsets up to its high watermark: a high watermark
+     * now lower means the tail [high, baseline) is gone */
+    if (gp->baseline_high > gp->high && gp->high < lf)
+        lf = gp->high;
+    if (lf != INT64_MAX && gp->baseline_high > lt)
+        lt = gp->baseline_high;
+    if (lf == INT64_MAX)
+        lf = lt = 0;
+    gp->lost_from = lf;
+    gp->lost_to = lt;
+    struct krt_ranges cov = {0};
+    if (backup_covered(bp, &cov, err)) {
+        krt_ranges_free(&cov);
+        return -1;
+    }
+    gp->lost_for_good = (lt - lf) - krt_ranges_count_in(&cov, lf, lt);
+    krt_ranges_free(&cov);
+    /* todo = missing minus reproduced */
+    for (size_t i = 0; i < f->missing.n; i++)
+        for (int64_t o = f->missing.v[i][0]; o < f->missing.v[i][1]; o++) {
+            if (krt_ranges_has(&f->reproduced, o)) {
+                gp->already++;
+                continue;
+            }
+            /* offsets are added in increasing order: an append or a merge at the end */
+            if (krt_ranges_add(&gp->todo, o, o + 1, err))
+                return -1;
+        }
+    gp->to_restore = krt_ranges_count(&gp->todo);
+    return 0;
+}
+
+static void part_fail(struct krt_gapfill_part *gp, const struct krt_error *e)
+{
+    gp->err = e->kafka_err ? e->kafka_err : -1;
+    free(gp->errmsg);
+    gp->errmsg = strdup(e->msg);
+}
+
+/* Compare one partition of the backup with the topic (and the destination). */
+static int compare_part(struct fill *f, const struct krt_bk_part *bp, struct krt_gapfill_part *gp,
+                        int64_t dest_low, int64_t dest_high, struct krt_error *err)
+{
+    memset(&f->missing, 0, sizeof(f->missing));
+    memset(&f->survived, 0, sizeof(f->survived));
+    memset(&f->reproduced, 0, sizeof(f->reproduced));
+    f->have = 0;
+    f->cur = gp;
+    int rc = krt_backup_source_open(f->o->dir, &f->m, f->bt->name, bp->partition, 0, &f->src, err);
+    /* below the log start: deleted by retention, not lost; not compared */
+    while (!rc) {
+        if (f->have == 0 && (rc = src_next(f, err)))
+            break;
+        if (f->have < 0 || f->rec.offset >= gp->log_start)
+            break;
+        gp->below_log_start++;
+        f->have = 0;
+    }
+    if (!rc)
+        rc = krt_pscan_run(&f->conn, f->o->topic, gp->partition, gp->log_start, gp->high,
+                           visit_compare, f, err);
+    if (!rc)
+        rc = missing_below(f, gp, INT64_MAX, err);
+    if (!rc && f->dest != f->o->topic)
+        rc = krt_pscan_run(&f->conn, f->dest, gp->partition, dest_low, dest_high,
+                           visit_reproduced, f, err);
+    if (!rc)
+        rc = conclude(f, bp, gp, err);
+    krt_backup_source_close(f->src);
+    f->src = NULL;
+    krt_ranges_free(&f->missing);
+    krt_ranges_free(&f->survived);
+    krt_ranges_free(&f->reproduced);
+    return rc;
+}
+
+static void parts_reset(struct krt_gapfill_report *rep)
+{
+    for (int i = 0; i < rep->n; i++) {
+        free(rep->v[i].errmsg);
+        krt_ranges_free(&rep->v[i].todo);
+    }
+    free(rep->v);
+    rep->v = NULL;
+    rep->n = 0;
+    rep->missing = rep->already = rep->to_restore = rep->restored = rep->lost_for_good = 0;
+}
+
+/* Read the watermarks and compare every backed-up partition. */
+static int analyse(struct fill *f, struct krt_error *err)
+{
+    struct krt_gapfill_report *rep = f->rep;
+    struct krt_metadata md = {0};
+    struct krt_tplist l = {0};
+    struct krt_pscan_marks wm = {0};
+    int rc = -1, n = f->bt->nparts;
+    parts_reset(rep);
+    if (krt_meta_fetch(&f->conn, &md, err))
+        return -1;
+    const struct krt_topic *mt = krt_meta_topic(&md, f->o->topic);
+    const struct krt_topic *dt = krt_meta_topic(&md, f->dest);
+    if (!mt || mt->err) {
+        krt_error_set(err, KRT_ERR_INPUT, "topic '%s' does not exist (recreate it first)",
+                      f->o->topic);
+        goto out;
+    }
+    if (!dt || dt->err) {
+        krt_error_set(err, KRT_ERR_INPUT, "topic '%s' does not exist (create it first)",
+                      f->dest);
+        goto out;
+    }
+    if (!(rep->v = calloc(n + 1, sizeof(*rep->v)))) {
+        oom(err);
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        krt_tplist_add(&l, f->o->topic, f->bt->parts[i].partition, 0);
+    for (int i = 0; i < n; i++)
+        krt_tplist_add(&l, f->dest, f->bt->parts[i].partition, 0);
+    if (krt_pscan_marks(&f->conn, &md, &l, &wm, err))
+        goto out;
+    const int64_t *low = wm.low, *high = wm.high;
+    const int *perr = wm.err;
+    rep->n = n;
+    int failed = 0;
+    for (int i = 0; i < n && !krt_interrupted(); i++) {
+        const struct krt_bk_part *bp = &f->bt->parts[i];
+        struct krt_gapfill_part *gp = &rep->v[i];
+        gp->partition = bp->partition;
+        gp->log_start = low[i];
+        gp->high = high[i];
+        gp->backup_from = bp->nsegs ? bp->segs[0].from : -1;
+        gp->backup_to = bp->position;
+        gp->baseline_high = f->baseline ? baseline_high(f->baseline, f->o->topic, bp->partition)
+                                        : -1;
+        struct krt_error pe = {0};
+        if (perr[i] || perr[n + i]) {
+            krt_error_kafka(&pe, perr[i] ? perr[i] : perr[n + i],
+                            "cannot read the offsets of partition %d", (int)bp->partition);
+            part_fail(gp, &pe);
+            failed++;
+            continue;
+        }
+        if (compare_part(f, bp, gp, low[n + i], high[n + i], &pe)) {
+            if (pe.code == KRT_ERR_INTERRUPTED || pe.code == KRT_ERR_INTERNAL ||
+                pe.code == KRT_ERR_IO) {
+                *err = pe;
+                goto out;
+            }
+            part_fail(gp, &pe);
+            failed++;
+            continue;
+        }
+        rep->missing += gp->missing;
+        rep->already += gp->already;
+        rep->to_restore += gp->to_restore;
+        rep->lost_for_good += gp->lost_for_good;
+    }
+    if (krt_interrupted())
+        krt_error_set(err, KRT_ERR_INTERRUPTED, "interrupted: nothing changed");
+    else if (failed == n && n)
+        krt_error_set(err, KRT_ERR_KAFKA, "no partition of '%s' could be compared: %s",
+                      f->o->topic, rep->v[0].errmsg);
+    else
+        rc = 0;
+out:
+    krt_pscan_marks_free(&wm);
+    krt_tplist_free(&l);
+    krt_meta_free(&md);
+    return rc;
+}
+
+/* ---- producing ------------------------------------------------------------------------------ */
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    struct krt_gapfill_part *gp = m->_private;
+    if (!m->err) {
+        gp->restored++;
+        return;
+    }
+    gp->write_failed++;
+    if (!gp->err) {
+        gp->err = m->err;
+        free(gp->errmsg);
+        gp->errmsg = strdup(rd_kafka_err2str(m->err));
+    }
+}
+
+static int open_producer(struct fill *f, struct krt_error *err)
+{
+    struct krt_props px = {0};
+    krt_props_add(&px, "enable.idempotence", "true", 0);
+    krt_props_add(&px, "acks", "all", 0);
+    krt_props_add(&px, "linger.ms", "50", 0);
+    krt_props_add(&px, "queue.buffering.max.kbytes", "65536", 0);
+    rd_kafka_conf_t *conf = NULL;
+    int rc = krt_conn_conf(f->c, KRT_CONN_PRODUCER, &px, &conf, err);
+    krt_props_free(&px);
+    if (rc)
+        return -1;
+    f->pconn = (struct krt_conn){.common = f->c, .timeout_ms = f->c->timeout_ms};
+    rd_kafka_conf_set_opaque(conf, &f->pconn);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    char errstr[512];
+    if (!(f->pconn.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+        rd_kafka_conf_destroy(conf);
+        return krt_error_set(err, KRT_ERR_USAGE, "cannot create Kafka client: %s", errstr);
+    }
+    return 0;
+}
+
+static int produce_one(struct fill *f, struct krt_gapfill_part *gp,
+                       const struct krt_seg_record *r, struct krt_error *err)
+{
+    rd_kafka_headers_t *h = rd_kafka_headers_new(r->nheaders + 4);
+    char part[16], off[24];
+    for (size_t i = 0; i < r->nheaders; i++)
+        rd_kafka_header_add(h, r->headers[i].name, -1, r->headers[i].value,
+                            r->headers[i].value ? (ssize_t)r->headers[i].value_len : 0);
+    snprintf(part, sizeof(part), "%" PRId32, gp->partition);
+    snprintf(off, sizeof(off), "%" PRId64, r->offset);
+    rd_kafka_header_add(h, "krt.restore.id", -1, f->o->restore_id, -1);
+    rd_kafka_header_add(h, "krt.source.topic", -1, f->o->topic, -1);
+    rd_kafka_header_add(h, "krt.source.partition", -1, part, -1);
+    rd_kafka_header_add(h, "krt.source.offset", -1, off, -1);
+    rd_kafka_resp_err_t e;
+    for (;;) {
+        e = rd_kafka_producev(
+            f->pconn.rk, RD_KAFKA_V_TOPIC(f->dest), RD_KAFKA_V_PARTITION(gp->partition),
+            RD_KAFKA_V_KEY(r->key, r->key_len), RD_KAFKA_V_VALUE((void *)r->value, r->value_len),
+            RD_KAFKA_V_TIMESTAMP(r->timestamp < 0 ? 0 : r->timestamp), RD_KAFKA_V_HEADERS(h),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(gp), RD_KAFKA_V_END);
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            break;
+        rd_kafka_poll(f->pconn.rk, 50); /* bounded memory: wait for the queue */
+    }
+    if (e) {
+        rd_kafka_headers_destroy(h);
+        return krt_error_kafka(err, e, "cannot produce to '%s' partition %d (offset %" PRId64 ")",
+                               f->dest, (int)gp->partition, r->offset);
+    }
+    rd_kafka_poll(f->pconn.rk, 0);
+    return 0;
+}
+
+/* Re-produce the records of gp->todo from the backup, in offset order. */
+static int produce_part(struct fill *f, struct krt_gapfill_part *gp, struct krt_error *err)
+{
+    struct krt_backup_source *src = NULL;
+    if (!gp->todo.n || gp->err)
+        return 0;
+    if (krt_backup_source_open(f->o->dir, &f->m, f->bt->name, gp->partition, gp->todo.v[0][0],
+                               &src, err))
+        return -1;
+    struct krt_seg_record r;
+    int rc;
+    int64_t last = gp->todo.v[gp->todo.n - 1][1];
+    while ((rc = krt_backup_source_next(src, &r, err)) == 1 && r.offset < last &&
+           !krt_interrupted())
+        if (krt_ranges_has(&gp->todo, r.offset) && produce_one(f, gp, &r, err)) {
+            rc = -1;
+            break;
+        }
+    krt_backup_source_close(src);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- the apply sequence ------------------------------------------------------------------------ */
+
+static int step_check(void *st, int wait_s, struct krt_error *err)
+{
+    (void)wait_s;
+    struct fill *f = st;
+    if (krt_topic_is_internal(f->dest))
+        return krt_error_set(err, KRT_ERR_REFUSED,
+                             "refusing to write to '%s': an internal or protected topic",
+                             f->dest);
+    return 0;
+}
+
+static int step_refresh(void *st, struct krt_error *err)
+{
+    return analyse(st, err);
+}
+
+static json_t *plan_json(const struct fill *f)
+{
+    json_t *doc = krt_gapfill_json(f->rep);
+    json_object_set_new(doc, "krt_gapfill_plan", json_integer(1));
+    json_object_set_new(doc, "backup", json_string(f->o->dir));
+    return doc;
+}
+
+static int step_save(void *st, struct krt_error *err)
+{
+    struct fill *f = st;
+    char path[4096];
+    if (f->o->plan_path)
+        snprintf(path, sizeof(path), "%s", f->o->plan_path);
+    else if (krt_plan_path(path, sizeof(path), "gapfill", f->o->topic, err))
+        return -1;
+    free(f->rep->plan_path);
+    f->rep->plan_path = strdup(path);
+    return krt_json_write_file(path, plan_json(f), 1, err);
+}
+
+static int step_apply(void *st, struct krt_error *err)
+{
+    struct fill *f = st;
+    struct krt_gapfill_report *rep = f->rep;
+    rep->executed = true;
+    if (!rep->to_restore)
+        return 0;
+    if (open_producer(f, err))
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < rep->n && !rc; i++)
+        rc = produce_part(f, &rep->v[i], err);
+    /* every record produced is acknowledged or failed before the report */
+    rd_kafka_resp_err_t fe = rd_kafka_flush(f->pconn.rk, f->c->timeout_ms * 6 + 60000);
+    rd_kafka_destroy(f->pconn.rk);
+    f->pconn.rk = NULL;
+    int64_t failed = 0;
+    int first_err = 0;
+    for (int i = 0; i < rep->n; i++) {
+        rep->restored += rep->v[i].restored;
+        failed += rep->v[i].write_failed;
+        if (!first_err && rep->v[i].write_failed)
+            first_err = rep->v[i].err;
+    }
+    if (rc)
+        return -1;
+    if (krt_interrupted())
+        return krt_error_set(err, KRT_ERR_INTERRUPTED,
+                             "interrupted after %" PRId64 " record(s): run again to go on",
+                             rep->restored);
+    if (fe)
+        return krt_error_kafka(err, fe, "records still unacknowledged after the flush");
+    if (failed)
+        return krt_error_kafka(err, first_err,
+                               "%" PRId64 " record(s) could not be written (run again to retry)",
+                               failed);
+    return 0;
+}
+
+static const struct krt_apply_ops fill_ops = {
+    .check = step_check,
+    .refresh = step_refresh,
+    .save = step_save,
+    .apply = step_apply,
+};
+
+static int load_local(struct fill *f, struct krt_error *err)
+{
+    if (krt_backup_manifest_read(f->o->dir, 0, &f->m, err))
+        return -1;
+    f->bt = krt_backup_topic(&f->m, f->o->topic, 0);
+    if (!f->bt)
+        return krt_error_set(err, KRT_ERR_INPUT, "the backup in '%s' does not hold topic '%s'",
+                             f->o->dir, f->o->topic);
+    if (f->o->baseline && krt_audit_baseline_read(f->o->baseline, &f->baseline, err))
+        return -1;
+    return 0;
+}
+
+int krt_gapfill_run(const struct krt_common *c, const struct krt_gapfill_opts *o,
+                    struct krt_gapfill_report *rep, bool *started, struct krt_error *err)
+{
+    struct fill f = {.c = c, .o = o, .rep = rep};
+    *started = false;
+    f.dest = o->to && strcmp(o->to, o->topic) ? o->to : o->topic;
+    rep->topic = strdup(o->topic);
+    rep->target = strdup(f.dest);
+    rep->restore_id = strdup(o->restore_id);
+    int rc = load_local(&f, err);
+    if (!rc && (rc = krt_backup_consumer_open(c, &f.conn, err)) == 0)
+        krt_conn_trap_signals(&f.conn);
+    if (!rc) {
+        if (c->execute)
+            rc = krt_apply_run(&fill_ops, &f, 0, started, err);
+        else
+            rc = step_check(&f, 0, err) || analyse(&f, err) ? -1 : 0;
+    }
+    if (!rc) {
+        int failed = 0;
+        for (int i = 0; i < rep->n; i++)
+            failed += rep->v[i].err != 0;
+        if (failed)
+            rc = krt_error_set(err, KRT_ERR_PARTIAL, "%d of %d partition(s) failed", failed,
+                               rep->n);
+    }
+    krt_pscan_consumer_close(&f.conn);
+    json_decref(f.baseline);
+    krt_backup_manifest_free(&f.m);
+    return rc;
+}
+
+/* ---- report ------------------------------------------------------------------------------- */
+
+void krt_gapfill_print(const struct krt_gapfill_report *rep, FILE *f)
+{
+    fprintf(f, "gap fill of '%s' from the backup%s%s%s (restore id %s)%s\n", rep->topic,
+            strcmp(rep->topic, rep->target) ? " into '" : "",
+            strcmp(rep->topic, rep->target) ? rep->target : "",
+            strcmp(rep->topic, rep->target) ? "'" : "", rep->restore_id,
+            rep->executed ? "" : ": dry run, nothing written");
+    fprintf(f, "%-9s %-22s %9s %9s %9s %9s %13s\n", "PARTITION", "LOST RANGE", "MISSING",
+            "ALREADY", rep->executed ? "RESTORED" : "TO RESTORE", "LOST", "TOPIC LOG");
+    for (int i = 0; i < rep->n; i++) {
+        const struct krt_gapfill_part *p = &rep->v[i];
+        char range[48], log[48];
+        if (p->err) {
+            fprintf(f, "%-9d error: %s\n", (int)p->partition, p->errmsg ? p->errmsg : "?");
+            continue;
+        }
+        if (p->lost_from < p->lost_to)
+            snprintf(range, sizeof(range), "[%" PRId64 ", %" PRId64 ")", p->lost_from,
+                     p->lost_to);
+        else
+            snprintf(range, sizeof(range), "none");
+        snprintf(log, sizeof(log), "[%" PRId64 ", %" PRId64 ")", p->log_start, p->high);
+        fprintf(f, "%-9d %-22s %9" PRId64 " %9" PRId64 " %9" PRId64 " %9" PRId64 " %13s\n",
+                (int)p->partition, range, p->missing, p->already,
+                rep->executed ? p->restored : p->to_restore, p->lost_for_good, log);
+    }
+    fprintf(f, "missing %" PRId64 ", already re-produced %" PRId64 ", %s %" PRId64
+               ", lost for good %" PRId64 "\n",
+            rep->missing, rep->already, rep->executed ? "restored" : "to restore",
+            rep->executed ? rep->restored : rep->to_restore, rep->lost_for_good);
+    if (rep->plan_path)
+        fprintf(f, "plan: %s\n", rep->plan_path);
+}
+
+json_t *krt_gapfill_json(const struct krt_gapfill_report *rep)
+{
+    json_t *doc = json_object(), *parts = json_array();
+    json_object_set_new(doc, "topic", krt_json_str(rep->topic));
+    json_object_set_new(doc, "target", krt_json_str(rep->target));
+    json_object_set_new(doc, "restore_id", krt_json_str(rep->restore_id));
+    json_object_set_new(doc, "executed", json_boolean(rep->executed));
+    for (int i = 0; i < rep->n; i++) {
+        const struct krt_gapfill_part *p = &rep->v[i];
+        json_t *o = json_object(), *todo = json_array();
+        json_object_set_new(o, "partition", json_integer(p->partition));
+        json_object_set_new(o, "log_start_offset", krt_json_offset(p->log_start));
+        json_object_set_new(o, "high_watermark", krt_json_offset(p->high));
+        json_object_set_new(o, "baseline_high_watermark", krt_json_offset(p->baseline_high));
+        json_object_set_new(o, "lost_from", json_integer(p->lost_from));
+        json_object_set_new(o, "lost_to", json_integer(p->lost_to));
+        json_object_set_new(o, "compared", json_integer(p->compared));
+        json_object_set_new(o, "missing", json_integer(p->missing));
+        json_object_set_new(o, "already_restored", json_integer(p->already));
+        json_object_set_new(o, "to_restore", json_integer(p->to_restore));
+        json_object_set_new(o, "restored", json_integer(p->restored));
+        json_object_set_new(o, "lost_for_good", json_integer(p->lost_for_good));
+        json_object_set_new(o, "below_log_start", json_integer(p->below_log_start));
+        for (size_t j = 0; j < p->todo.n; j++)
+            json_array_append_new(todo, json_pack("[II]", (json_int_t)p->todo.v[j][0],
+                                                  (json_int_t)p->todo.v[j][1]));
+        json_object_set_new(o, "ranges_to_restore", todo);
+        json_object_set_new(o, "error", p->err ? krt_json_str(p->errmsg) : json_null());
+        json_array_append_new(parts, o);
+    }
+    json_object_set_new(doc, "partitions", parts);
+    json_object_set_new(doc, "missing", json_integer(rep->missing));
+    json_object_set_new(doc, "already_restored", json_integer(rep->already));
+    json_object_set_new(doc, "to_restore", json_integer(rep->to_restore));
+    json_object_set_new(doc, "restored", json_integer(rep->restored));
+    json_object_set_new(doc, "lost_for_good", json_integer(rep->lost_for_good));
+    json_object_set_new(doc, "plan", rep->plan_path ? json_string(rep->plan_path) : json_null());
+    return doc;
+}
+
+void krt_gapfill_report_free(struct krt_gapfill_report *rep)
+{
+    parts_reset(rep);
+    free(rep->topic);
+    free(rep->target);
+    free(rep->restore_id);
+    free(rep->plan_path);
+    memset(rep, 0, sizeof(*rep));
+}
+
+/* ---- the command ------------------------------------------------------------------------- */
+
+int krt_gapfill_cli(const struct krt_common *c, const struct krt_gapfill_opts *o,
+                    struct krt_rgroups_opts *groups)
+{
+    struct krt_gapfill_report rep = {0};
+    struct krt_rewind_plan plan = {0};
+    struct krt_error err;
+    bool started = false, gstarted = false;
+    krt_error_clear(&err);
+    int rc = krt_gapfill_run(c, o, &rep, &started, &err);
+    if (!rc && groups && (c->execute || !rep.to_restore)) {
+        groups->target = rep.target;
+        rc = krt_rgroups_step(c, groups, &plan, &gstarted, &err);
+    } else if (!rc && groups && c->verbosity) {
+        krt_notef(c->prog, "the groups are translated once the records are back (--execute)");
+    }
+    json_t *doc = NULL;
+    if (c->json) {
+        doc = krt_gapfill_json(&rep);
+        if (plan.ngroups)
+            json_object_set_new(doc, "groups", krt_rewind_plan_json(&plan));
+    }
+    int code = KRT_EXIT_OK;
+    if (rc && !started && !gstarted && rep.n == 0) {
+        json_decref(doc);
+        code = krt_tool_fail(c, &err);
+    } else if (rc) {
+        if (!c->json) {
+            krt_gapfill_print(&rep, stdout);
+            if (plan.ngroups)
+                krt_rewind_plan_print(&plan, stdout);
+        }
+        code = krt_tool_fail_doc(c, &err, doc);
+    } else if (c->json) {
+        krt_json_write(stdout, doc);
+    } else {
+        krt_gapfill_print(&rep, stdout);
+        if (plan.ngroups)
+            krt_rewind_plan_print(&plan, stdout);
+    }
+    if (!rc && plan.undo_path && c->verbosity)
+        krt_notef(c->prog, "undo file of the groups' offsets: %s", plan.undo_path);
+    krt_rewind_plan_free(&plan);
+    krt_gapfill_report_free(&rep);
+    return code;
+}
