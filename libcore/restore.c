@@ -571,7 +571,7 @@ static int create_target(struct krt_conn *admin, struct krt_restore *rs, struct 
 {
     const struct krt_bk_topic *t = krt_backup_topic(&rs->m, rs->o.topic, 0);
     return krt_admin_create_topic(admin, rs->target, rs->target_partitions, rs->rf, &t->configs,
-                                  60000, err);
+                                  60000, NULL, err);
 }
 
 int krt_restore_run(const struct krt_common *c, struct krt_restore *rs, struct krt_error *err)
