@@ -104,7 +104,14 @@ PY
 dump() { python3 "$tmp/dump.py" "$B" "$@"; }
 base=$(python3 "$tmp/golden.py" "$B" "$G" "$C" 2>"$tmp/golden.err") || bail "golden producer failed: $(tail -3 "$tmp/golden.err")"
 D=$tmp/bk
-run krt backup --dir "$D" --topic "$G" --topic "$C" -q
+# on a cluster started a moment ago, krt-backup's ListGroups can meet a
+# coordinator still loading ("Coordinator load in progress"), which krt-backup
+# does not retry yet: try again a few times
+for _ in 1 2 3 4 5; do
+    run krt backup --dir "$D" --topic "$G" --topic "$C" -q
+    [[ $rc == 0 || $err != *"load in progress"* ]] && break
+    sleep 3
+done
 [[ $rc == 0 ]] || bail "krt-backup failed: $err"
 topic_exists() { kcat -b "$B" -L -t "$1" -m 10 2>/dev/null | grep -q "topic \"$1\" with [1-9]"; }
 
