@@ -613,6 +613,7 @@ int krt_restore_run(const struct krt_common *c, struct krt_restore *rs, struct k
         .position_meta = copy_meta,
         .opaque = rs,
         .started_ms = rs->started_ms,
+        .max_rate = rs->o.max_rate,
     };
     rc = krt_copy_run(c, &admin, &rs->job, err);
 out:
@@ -665,6 +666,7 @@ json_t *krt_restore_json(const struct krt_restore *rs)
         json_object_set_new(doc, "restored", json_integer(rs->job.total_copied));
         json_object_set_new(doc, "bytes", json_integer(rs->job.total_bytes));
         json_object_set_new(doc, "elapsed_ms", json_integer(rs->finished_ms - rs->started_ms));
+        json_object_set_new(doc, "copy_ms", json_integer(rs->job.copy_ms));
     }
     return doc;
 }

@@ -48,6 +48,7 @@ struct krt_restore_opts {
     int nuntil_offsets;
     const char *restore_id; /**< NULL: derived from the backup, topic and target */
     bool fill_gaps;         /**< hook for --fill-gaps: allows target == source */
+    double max_rate;        /**< --max-rate: records per second; 0: unlimited */
 };
 
 /** @brief One partition of a restore. */

@@ -11,6 +11,7 @@
 #include "json_out.h"
 #include "opts.h"
 #include "gapfill.h"
+#include "resend_request.h"
 #include "restore.h"
 #include "restore_groups.h"
 #include "rewind.h"
@@ -40,6 +41,7 @@ static const char usage[] =
     "      --timezone ZONE           zone for --until written without one\n"
     "      --restore-id ID           names the restore, to resume it (letters, digits, . _ -;\n"
     "                                default: derived from the backup, topic and target)\n"
+    "      --max-rate N              records per second (at least 0.02; default: unlimited)\n"
     "\n"
     "Gap fill and consumer groups:\n"
     "      --fill-gaps               write only the backed-up records the topic lost (compared\n"
@@ -71,7 +73,8 @@ enum {
     OPT_FILL_GAPS,
     OPT_BASELINE,
     OPT_GROUPS,
-    OPT_UNDO_FILE
+    OPT_UNDO_FILE,
+    OPT_MAX_RATE
 };
 
 int main(int argc, char **argv)
@@ -92,6 +95,7 @@ int main(int argc, char **argv)
         {"baseline", required_argument, NULL, OPT_BASELINE},
         {"groups", optional_argument, NULL, OPT_GROUPS},
         {"undo-file", required_argument, NULL, OPT_UNDO_FILE},
+        {"max-rate", required_argument, NULL, OPT_MAX_RATE},
         {0},
     };
     struct krt_common c;
@@ -122,6 +126,12 @@ int main(int argc, char **argv)
         case OPT_UNTIL_OFFSET: bad = krt_restore_until_offsets_parse(optarg, o, &err); break;
         case OPT_TIMEZONE: tz = optarg; break;
         case OPT_RESTORE_ID: o->restore_id = optarg; break;
+        case OPT_MAX_RATE:
+            bad = krt_resend_rate_parse(optarg, &o->max_rate, &err);
+            if (!bad && o->max_rate < KRT_RESEND_MIN_RATE)
+                bad = krt_error_set(&err, KRT_ERR_USAGE, "--max-rate: at least %g records/s",
+                                    KRT_RESEND_MIN_RATE);
+            break;
         case OPT_FILL_GAPS: o->fill_gaps = true; break;
         case OPT_BASELINE: fo.baseline = optarg; break;
         case OPT_UNDO_FILE: go.undo_path = optarg; break;

@@ -207,8 +207,10 @@ for round in $(seq 1 30); do
     before=$(kcount "$KT")
     # transactions of 100 records (a test-build hook; a real run commits
     # about every second): kills land between commits and in transactions
+    # --max-rate 300: the 6000 records take about 20 s of copying, so the
+    # restore is still running at every kill however idle the machine is
     KRT_TEST_TXN_RECORDS=100 "$build/tools/krt-restore" --backup "$KD" --topic "$K" --to "$KT" \
-        --restore-id kill-$x --execute -q >/dev/null 2>&1 &
+        --restore-id kill-$x --max-rate 300 --execute -q >/dev/null 2>&1 &
     pid=$!
     if ((round % 2)); then
         # any moment: during start-up, before or after a first commit
@@ -240,6 +242,14 @@ if [[ $(wc -l <"$tmp/kill.want") == 6000 ]] && cmp -s "$tmp/kill.want" "$tmp/kil
 else
     not_ok "every source record exactly once in the target" "want $(wc -l <"$tmp/kill.want"), got $(wc -l <"$tmp/kill.got") lines, $(sort "$tmp/kill.got" | uniq -d | wc -l) duplicated"
 fi
+
+# --- --max-rate: 300 records at 100/s take at least about 3 s from the first
+# record produced to the last commit (unthrottled, a few hundred ms)
+run krt restore --backup "$KD" --topic "$K" --to "$K-rate" --until-offset 0:300,1:0,2:0 --max-rate 100 --execute --json
+eq "--max-rate restore exits 0" "$rc" 0
+eq "--max-rate: 300 records restored" "$(jq -r .restored "$tmp/out")" 300
+check "--max-rate 100: the copy of 300 records took at least 2 s ($(jq -r .copy_ms "$tmp/out") ms)" \
+    eval "(( \$(jq -r .copy_ms '$tmp/out') >= 2000 ))"
 
 # --- bad input: one clear line, the documented exit code, nothing written
 run krt restore --backup "$tmp/no-such-dir" --topic "$G" --to "$G-x1" --execute
