@@ -339,7 +339,7 @@ static void sink_commit(struct krt_copy *cp)
         const struct krt_copy_part *p = &job->parts[i];
         if (!p->assigned || p->next == cp->committed_next[i])
             continue;
-        char meta[200];
+        char meta[KRT_COPY_META_MAX];
         job->position_meta(job->opaque, p, meta, sizeof(meta));
         rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, ptopic,
                                                                            p->partition);

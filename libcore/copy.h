@@ -26,6 +26,11 @@
 #include "conn.h"
 #include "error.h"
 
+/** @brief Room for a position's commit metadata (the broker's
+ *  offset.metadata.max.bytes is 4096 by default): a restore's names a topic
+ *  of up to 249 characters and an id of up to 150. */
+#define KRT_COPY_META_MAX 1024
+
 /** @brief One record read from the source. */
 struct krt_copy_record {
     int32_t partition;

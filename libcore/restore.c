@@ -338,7 +338,7 @@ static int adopt_recorded(struct krt_conn *conn, struct krt_restore *rs, struct 
         const struct krt_tp *c = krt_tplist_find(&committed, rs->target, p->partition);
         if (!c || c->offset < 0)
             continue;
-        char want[600];
+        char want[KRT_COPY_META_MAX];
         meta_of(rs, p, want, sizeof(want));
         if (!c->metadata || strcmp(c->metadata, want)) {
             krt_error_set(err, KRT_ERR_INPUT,
@@ -456,14 +456,21 @@ int krt_restore_prepare(struct krt_conn *conn, struct krt_restore *rs, struct kr
 
 struct bk_src {
     struct krt_restore *rs;
+    struct krt_conn *admin; /* to read the recorded positions again at the start */
     struct krt_backup_source **open; /* per part, opened on first read */
     rd_kafka_headers_t *hdrs;        /* the last record's headers */
 };
 
+/* Called after the producer's init_transactions: that fenced any earlier
+ * process of this restore id and waited for its open transaction to end, so
+ * the positions read now are final. The ones read for the plan may be older
+ * (a run of the same id still alive then, or its last commit in flight):
+ * copying from them would write that commit's records twice. */
 static int bk_start(void *src, struct krt_copy_job *job, struct krt_error *err)
 {
-    (void)src;
-    (void)err;
+    struct bk_src *b = src;
+    if (adopt_recorded(b->admin, b->rs, err))
+        return -1;
     for (int i = 0; i < job->nparts; i++)
         job->parts[i].assigned = true;
     return 0;
@@ -589,7 +596,7 @@ int krt_restore_run(const struct krt_common *c, struct krt_restore *rs, struct k
         return -1;
     krt_conn_trap_signals(&admin);
     int rc = -1;
-    struct bk_src b = {.rs = rs, .open = calloc((size_t)rs->nparts + 1, sizeof(*b.open))};
+    struct bk_src b = {.rs = rs, .admin = &admin, .open = calloc((size_t)rs->nparts + 1, sizeof(*b.open))};
     if (!b.open) {
         krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
         goto out;

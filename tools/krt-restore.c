@@ -173,6 +173,19 @@ int main(int argc, char **argv)
         krt_error_set(&err, KRT_ERR_USAGE, "--baseline goes with --fill-gaps");
         goto usage;
     }
+    if (o->fill_gaps && groups) {
+        /* the translation reads provenance headers, which the records that
+         * survived in the original topic do not carry: a group would jump
+         * past them to the first re-produced record */
+        krt_error_set(&err, KRT_ERR_USAGE,
+                      "--groups does not go with --fill-gaps: the groups' commits on the "
+                      "original topic still point at the records that survived");
+        goto usage;
+    }
+    if (o->fill_gaps && o->max_rate > 0) {
+        krt_error_set(&err, KRT_ERR_USAGE, "--max-rate does not go with --fill-gaps");
+        goto usage;
+    }
     if (o->fill_gaps && (o->prefix_old || o->npartitions || until || o->nuntil_offsets)) {
         krt_error_set(&err, KRT_ERR_USAGE,
                       "--fill-gaps compares every backed-up partition: no --to-prefix, "
