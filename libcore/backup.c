@@ -259,6 +259,13 @@ static int scan_partition(struct run *r, struct krt_bk_topic *t, struct krt_bk_p
                     b->last_off = info.last_offset;
                     b->last_hashed = true;
                     memcpy(b->last_hash, info.last_sha256, sizeof(b->last_hash));
+                    /* the divergence check compares the newest backed-up
+                     * record: after a kill this one, not the last closed
+                     * segment's (none when the first segment was open) */
+                    if (info.last_offset > p->last_offset) {
+                        p->last_offset = info.last_offset;
+                        memcpy(p->last_sha256, info.last_sha256, sizeof(p->last_sha256));
+                    }
                 }
             }
         } else if (!strstr(names[i], ".tmp.")) {
@@ -539,9 +546,11 @@ static int read_groups(struct run *r, struct krt_error *err)
         return -1;
     for (int i = 0; i < r->m.ngroups; i++) {
         free(r->m.groups[i].group);
+        free(r->m.groups[i].error);
         krt_tplist_free(&r->m.groups[i].offsets);
     }
     free(r->m.groups);
+    r->rep->groups_failed = 0; /* a --follow refresh reads every group again */
     r->m.groups = calloc(n + 1, sizeof(*r->m.groups));
     r->m.ngroups = 0;
     int rc = r->m.groups ? 0 : oom(err);

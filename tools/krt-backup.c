@@ -131,7 +131,7 @@ int main(int argc, char **argv)
         case OPT_FOLLOW: o.follow = true; break;
         case OPT_REFRESH: {
             int ms;
-            bad = krt_timeout_parse(optarg, "--refresh", 1, 86400000, &ms, &err);
+            bad = krt_timeout_parse(optarg, "--refresh", 1000, 86400000, &ms, &err);
             o.refresh_ms = ms;
             refresh_set = true;
             break;
