@@ -21,6 +21,20 @@ static void send_list_offsets(rd_kafka_t *rk, const rd_kafka_AdminOptions_t *o,
     rd_kafka_ListConsumerGroupOffsets(rk, (rd_kafka_ListConsumerGroupOffsets_t **)&req, 1, o, q);
 }
 
+/* The same, asking for stable offsets only (KIP-447): a partition whose
+ * commit is still in an open or completing transaction answers
+ * UNSTABLE_OFFSET_COMMIT instead of an older offset. The options are the
+ * caller's fresh object, handed over as const. */
+static void send_list_offsets_stable(rd_kafka_t *rk, const rd_kafka_AdminOptions_t *o,
+                                     rd_kafka_queue_t *q, void *req)
+{
+    rd_kafka_error_t *e =
+        rd_kafka_AdminOptions_set_require_stable_offsets((rd_kafka_AdminOptions_t *)o, 1);
+    if (e) /* cannot happen for this request type; the answer is then not stable */
+        rd_kafka_error_destroy(e);
+    rd_kafka_ListConsumerGroupOffsets(rk, (rd_kafka_ListConsumerGroupOffsets_t **)&req, 1, o, q);
+}
+
 static void send_alter(rd_kafka_t *rk, const rd_kafka_AdminOptions_t *o, rd_kafka_queue_t *q,
                        void *req)
 {
@@ -152,9 +166,20 @@ static int take_parts(const rd_kafka_topic_partition_list_t *parts, struct krt_t
     return 0;
 }
 
+static int list_offsets_as(struct krt_conn *conn, const char *group,
+                           const struct krt_tplist *parts, bool stable, struct krt_tplist *out,
+                           struct krt_error *err);
+
 static int list_offsets(struct krt_conn *conn, const char *group,
                         const struct krt_tplist *parts, struct krt_tplist *out,
                         struct krt_error *err)
+{
+    return list_offsets_as(conn, group, parts, false, out, err);
+}
+
+static int list_offsets_as(struct krt_conn *conn, const char *group,
+                           const struct krt_tplist *parts, bool stable, struct krt_tplist *out,
+                           struct krt_error *err)
 {
     rd_kafka_topic_partition_list_t *pl = NULL;
     if (parts) {
@@ -167,7 +192,8 @@ static int list_offsets(struct krt_conn *conn, const char *group,
         rd_kafka_topic_partition_list_destroy(pl);
     rd_kafka_event_t *ev = krt_admin_call(conn, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
                                           RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT,
-                                          send_list_offsets, req, "cannot list committed offsets",
+                                          stable ? send_list_offsets_stable : send_list_offsets,
+                                          req, "cannot list committed offsets",
                                           err);
     rd_kafka_ListConsumerGroupOffsets_destroy(req);
     if (!ev) {
@@ -225,6 +251,41 @@ int krt_group_committed_for(struct krt_conn *conn, const char *group,
         return -1;
     krt_group_desc_free(&d);
     return list_offsets(conn, group, parts, out, err);
+}
+
+int krt_group_committed_stable(struct krt_conn *conn, const char *group,
+                               const struct krt_tplist *parts, struct krt_tplist *out,
+                               struct krt_error *err)
+{
+    struct krt_group_desc d; /* see krt_group_state() */
+    if (krt_group_describe(conn, group, &d, err))
+        return -1;
+    krt_group_desc_free(&d);
+    for (int attempt = 1;; attempt++) {
+        if (list_offsets_as(conn, group, parts, true, out, err))
+            return -1;
+        const struct krt_tp *bad = NULL;
+        bool unstable = false;
+        for (size_t i = 0; i < out->n && !bad; i++) {
+            if (out->v[i].err == RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT)
+                unstable = true;
+            else if (out->v[i].err)
+                bad = &out->v[i];
+        }
+        if (bad)
+            return krt_error_kafka(err, bad->err,
+                                   "group '%s': cannot read the committed offset of %s:%d",
+                                   group, bad->topic, (int)bad->partition);
+        if (!unstable)
+            return 0;
+        krt_tplist_free(out);
+        if (attempt >= 150) /* 30 s: longer than a transaction takes to complete */
+            return krt_error_set(err, KRT_ERR_KAFKA,
+                                 "group '%s': its commits stayed in an open transaction for "
+                                 "30 s (UNSTABLE_OFFSET_COMMIT)",
+                                 group);
+        krt_sleep_ms(200);
+    }
 }
 
 int krt_group_alter(struct krt_conn *conn, const char *group, struct krt_tplist *offsets,

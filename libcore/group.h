@@ -51,6 +51,15 @@ int krt_group_committed_for(struct krt_conn *conn, const char *group,
                             const struct krt_tplist *parts, struct krt_tplist *out,
                             struct krt_error *err);
 
+/** @brief As krt_group_committed_for() (@p parts NULL: every partition),
+ *  but only offsets no transaction still holds open (require_stable): a
+ *  commit in flight is waited for (30 s at most), and any per-partition error
+ *  is an error. For positions committed in transactions (krt-resend's and
+ *  krt-restore's), where an older offset would copy records twice. */
+int krt_group_committed_stable(struct krt_conn *conn, const char *group,
+                               const struct krt_tplist *parts, struct krt_tplist *out,
+                               struct krt_error *err);
+
 /** @brief Commit @p offsets for @p group in one AlterConsumerGroupOffsets
  *  request (the metadata of each entry is committed with it). Per-partition
  *  failures are returned in each entry's err and as a KRT_ERR_PARTIAL error. */

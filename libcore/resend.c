@@ -65,7 +65,7 @@ static int adopt_recorded(struct krt_conn *conn, struct krt_resend *rs, int *rec
     struct krt_tplist parts = {0}, committed = {0};
     int rc = -1, n = 0, done = 0;
     if (request_parts(rs, &parts, err) ||
-        krt_group_committed_for(conn, rs->group, &parts, &committed, err))
+        krt_group_committed_stable(conn, rs->group, &parts, &committed, err))
         goto out;
     for (int i = 0; i < rs->nparts; i++) {
         struct krt_copy_part *p = &rs->parts[i];

@@ -312,7 +312,7 @@ static int adopt_recorded(struct krt_conn *conn, struct krt_restore *rs, struct 
 {
     struct krt_tplist committed = {0};
     int rc = -1, done = 0, n = 0;
-    if (krt_group_committed(conn, rs->group, &committed, err))
+    if (krt_group_committed_stable(conn, rs->group, NULL, &committed, err))
         goto out;
     for (size_t i = 0; i < committed.n; i++) {
         const struct krt_tp *c = &committed.v[i];
