@@ -74,6 +74,7 @@ struct bpart {
      * compared with its hash */
     int64_t low;
     bool check_pending;
+    bool was_assigned; /* assigned before the last assign_new (which undoes only its own) */
 };
 
 struct run {
@@ -1053,11 +1054,17 @@ static int assign_new(struct run *r, struct krt_error *err)
     rd_kafka_error_t *e = a->cnt ? rd_kafka_incremental_assign(r->conn.rk, a) : NULL;
     rd_kafka_topic_partition_list_destroy(a);
     if (e) {
+        /* none of them is assigned: a --follow refresh tries them again */
+        for (int i = 0; i < r->nbp; i++)
+            if (!r->bp[i].done && r->bp[i].assigned && !r->bp[i].was_assigned)
+                r->bp[i].assigned = false;
         krt_error_kafka(err, rd_kafka_error_code(e), "cannot read the topics: %s",
                         rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
         return -1;
     }
+    for (int i = 0; i < r->nbp; i++)
+        r->bp[i].was_assigned = r->bp[i].assigned;
     return 0;
 }
 
