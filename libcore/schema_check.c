@@ -3,6 +3,7 @@
 #include "schema_check.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,11 +159,21 @@ int krt_schema_check_register(struct krt_schema_check *c, struct krt_registry *r
         return -1;
     }
     c->registered_version = ver;
-    /* the undo, now that the version is known: the plan file gets it too */
+    /* the undo, now that the version is known: the plan file gets it too.
+     * A version the subject held before this run was not made by it: its
+     * undo is nothing (deleting it would remove a schema producers use). */
+    bool existed = false;
+    for (size_t i = 0; i < c->nversions; i++)
+        existed |= c->versions[i] == ver;
     char undo[600];
-    snprintf(undo, sizeof(undo), "DELETE /subjects/%.400s/versions/%d (soft delete)", c->subject,
-             ver);
+    if (existed)
+        snprintf(undo, sizeof(undo),
+                 "none: version %d was registered before this run (nothing was added)", ver);
+    else
+        snprintf(undo, sizeof(undo), "DELETE /subjects/%.400s/versions/%d (soft delete)",
+                 c->subject, ver);
     json_object_set_new(plan, "undo", json_string(undo));
+    json_object_set_new(plan, "already_registered", json_boolean(existed));
     json_object_set_new(plan, "registered", json_pack("{s:i,s:i}", "id", c->registered_id,
                                                        "version", ver));
     return krt_json_write_file(path, plan, 0, err);
