@@ -393,8 +393,11 @@ static int register_attempt(const struct krt_common *c, struct krt_conn *admin,
         *fresh = !e;
     }
     if (e) {
-        krt_error_set(err, KRT_ERR_KAFKA, "cannot register request '%s' in group '%s': %s",
-                      rs->req.id, rs->group, rd_kafka_error_string(e));
+        /* the ranges are commits on the source's partitions: a principal
+         * without READ on the source fails here, so the source is named */
+        krt_error_set(err, KRT_ERR_KAFKA,
+                      "cannot register request '%s' (source topic '%s') in group '%s': %s",
+                      rs->req.id, rs->req.source, rs->group, rd_kafka_error_string(e));
         err->kafka_err = rd_kafka_error_code(e);
         err->code = krt_error_kind_of_kafka(err->kafka_err);
         rd_kafka_error_destroy(e);

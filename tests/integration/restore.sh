@@ -210,7 +210,7 @@ for round in $(seq 1 30); do
     # --max-rate 300: the 6000 records take about 20 s of copying, so the
     # restore is still running at every kill however idle the machine is
     KRT_TEST_TXN_RECORDS=100 "$build/tools/krt-restore" --backup "$KD" --topic "$K" --to "$KT" \
-        --restore-id kill-$x --max-rate 300 --execute -q >/dev/null 2>&1 &
+        --restore-id kill-$x --max-rate 300 --execute -q >/dev/null 2>"$tmp/kill-$round.err" &
     pid=$!
     if ((round % 2)); then
         # any moment: during start-up, before or after a first commit
@@ -223,8 +223,13 @@ for round in $(seq 1 30); do
         done
         sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", (r % 30) / 100 }')"
     fi
-    if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
-    wait "$pid" 2>/dev/null
+    if kill -9 "$pid" 2>/dev/null; then
+        kills=$((kills + 1))
+        wait "$pid" 2>/dev/null
+    else
+        wait "$pid" 2>/dev/null
+        diag "round $round: krt-restore ended before its kill (exit $?): $(head -c 300 "$tmp/kill-$round.err")"
+    fi
     n=$(kcount "$KT")
     ((n > 0 && n < 6000)) && partial=$((partial + 1))
 done
