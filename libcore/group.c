@@ -279,10 +279,12 @@ int krt_group_committed_stable(struct krt_conn *conn, const char *group,
         if (!unstable)
             return 0;
         krt_tplist_free(out);
-        if (attempt >= 150) /* 30 s: longer than a transaction takes to complete */
+        /* 60 s: a killed copy's transaction (timeout 15 s) is aborted by the
+         * broker's scan, every 10 s by default, then its markers written */
+        if (attempt >= 300)
             return krt_error_set(err, KRT_ERR_KAFKA,
                                  "group '%s': its commits stayed in an open transaction for "
-                                 "30 s (UNSTABLE_OFFSET_COMMIT)",
+                                 "60 s (UNSTABLE_OFFSET_COMMIT): run again later",
                                  group);
         krt_sleep_ms(200);
     }

@@ -53,9 +53,12 @@ int krt_group_committed_for(struct krt_conn *conn, const char *group,
 
 /** @brief As krt_group_committed_for() (@p parts NULL: every partition),
  *  but only offsets no transaction still holds open (require_stable): a
- *  commit in flight is waited for (30 s at most), and any per-partition error
+ *  commit in flight is waited for (60 s at most), and any per-partition error
  *  is an error. For positions committed in transactions (krt-resend's and
- *  krt-restore's), where an older offset would copy records twice. */
+ *  krt-restore's), where an older offset would copy records twice. Name the
+ *  partitions: without @p parts, a partition whose first commit is not yet
+ *  applied is left out of the answer. Brokers before Kafka 2.5 (OffsetFetch
+ *  v7) cannot answer stably: librdkafka 2.0.2 then drops the flag unsaid. */
 int krt_group_committed_stable(struct krt_conn *conn, const char *group,
                                const struct krt_tplist *parts, struct krt_tplist *out,
                                struct krt_error *err);

@@ -310,7 +310,7 @@ static int target_parts(const struct krt_restore *rs, struct krt_tplist *l, stru
  * that no longer exists (the records they count went with it). */
 static int adopt_recorded(struct krt_conn *conn, struct krt_restore *rs, struct krt_error *err)
 {
-    struct krt_tplist committed = {0};
+    struct krt_tplist committed = {0}, mine = {0}, parts = {0};
     int rc = -1, done = 0, n = 0;
     if (krt_group_committed_stable(conn, rs->group, NULL, &committed, err))
         goto out;
@@ -333,9 +333,15 @@ static int adopt_recorded(struct krt_conn *conn, struct krt_restore *rs, struct 
             goto out;
         }
     }
+    /* the positions, asked for by partition: an unnamed query leaves out a
+     * partition whose first commit the coordinator has not applied yet (no
+     * UNSTABLE answer for it), which would read as "no commit" */
+    if (target_parts(rs, &parts, err) ||
+        krt_group_committed_stable(conn, rs->group, &parts, &mine, err))
+        goto out;
     for (int i = 0; i < rs->nparts; i++) {
         struct krt_copy_part *p = &rs->cparts[i];
-        const struct krt_tp *c = krt_tplist_find(&committed, rs->target, p->partition);
+        const struct krt_tp *c = krt_tplist_find(&mine, rs->target, p->partition);
         if (!c || c->offset < 0)
             continue;
         char want[KRT_COPY_META_MAX];
@@ -359,6 +365,8 @@ static int adopt_recorded(struct krt_conn *conn, struct krt_restore *rs, struct 
     rc = 0;
 out:
     krt_tplist_free(&committed);
+    krt_tplist_free(&mine);
+    krt_tplist_free(&parts);
     return rc;
 }
 
