@@ -16,10 +16,10 @@ rb() {
     local shown=("$@")
     [[ ${shown[0]} == "$build"/tools/* ]] && shown[0]=${shown[0]##*/}
     printf '$ %s\n' "${shown[*]}" >&2
-    set +e
-    rb_out=$("$@" 2>"$work/rb.err")
-    rb_rc=$?
-    set -e
+    # a non-zero exit is an answer here (krt-audit's findings), not a stop:
+    # "|| ..." keeps the ERR trap of scenarios/run from reporting it as one
+    rb_rc=0
+    rb_out=$("$@" 2>"$work/rb.err") || rb_rc=$?
     [[ -n $rb_out ]] && printf '%s\n' "$rb_out" | sed 's/^/    /' >&2
     [[ -s $work/rb.err ]] && sed 's/^/    /' "$work/rb.err" >&2
     say "    (exit code $rb_rc)"
