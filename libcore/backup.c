@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "configs.h"
 #include "conn.h"
 #include "json_out.h"
@@ -538,39 +539,57 @@ static int read_configs(struct run *r, struct krt_error *err)
     return rc;
 }
 
-/* The committed offsets of every consumer group on the selected topics. */
+static void groups_free(struct krt_bk_group *g, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(g[i].group);
+        free(g[i].error);
+        krt_tplist_free(&g[i].offsets);
+    }
+    free(g);
+}
+
+/* The committed offsets of every consumer group on the selected topics.
+ * They are read into a new table that replaces the manifest's only when
+ * every group was asked: a run interrupted (SIGTERM ends a --follow) while
+ * the groups are read keeps the previous capture, never a table of groups
+ * marked "not captured: interrupted". */
 static int read_groups(struct run *r, struct krt_error *err)
 {
     char **ids;
     size_t n;
     if (krt_group_list(&r->conn, &ids, &n, err))
         return -1;
-    for (int i = 0; i < r->m.ngroups; i++) {
-        free(r->m.groups[i].group);
-        free(r->m.groups[i].error);
-        krt_tplist_free(&r->m.groups[i].offsets);
-    }
-    free(r->m.groups);
-    r->rep->groups_failed = 0; /* a --follow refresh reads every group again */
-    r->m.groups = calloc(n + 1, sizeof(*r->m.groups));
-    r->m.ngroups = 0;
-    int rc = r->m.groups ? 0 : oom(err);
+    struct krt_bk_group *ng = calloc(n + 1, sizeof(*ng));
+    int nn = 0;
+    int64_t failed = 0;
+    int rc = ng ? 0 : oom(err);
     for (size_t i = 0; !rc && i < n; i++) {
         struct krt_tplist all = {0};
-        struct krt_bk_group *g = &r->m.groups[r->m.ngroups];
+        struct krt_bk_group *g = &ng[nn];
         struct krt_error ge;
         krt_error_clear(&ge);
+#ifdef KRT_TEST_HOOKS
+        /* a test stops a --follow while a refresh reads the groups */
+        if (r->refreshing && i == 0)
+            krt_apply_test_pause("KRT_TEST_GROUPS_PAUSE");
+#endif
         if (krt_group_committed(&r->conn, ids[i], &all, &ge)) {
+            krt_tplist_free(&all);
+            if (ge.code == KRT_ERR_INTERRUPTED || krt_interrupted()) {
+                rc = krt_error_set(err, KRT_ERR_INTERRUPTED,
+                                   "interrupted while reading the groups' offsets");
+                break;
+            }
             /* one group that cannot be read (no DESCRIBE permission, a
              * coordinator error) does not stop the backup of the records:
              * the group is listed as not captured, with the reason */
-            krt_tplist_free(&all);
             if (r->c->verbosity > 0)
                 krt_warnf(r->c->prog, "offsets of group '%s' not captured: %s", ids[i], ge.msg);
             if (!(g->group = strdup(ids[i])) || !(g->error = strdup(ge.msg)))
                 rc = oom(err);
-            r->m.ngroups++;
-            r->rep->groups_failed++;
+            nn++;
+            failed++;
             continue;
         }
         for (size_t k = 0; k < all.n; k++) {
@@ -583,14 +602,25 @@ static int read_groups(struct run *r, struct krt_error *err)
         }
         krt_tplist_free(&all);
         if (g->offsets.n) {
-            g->group = strdup(ids[i]);
-            r->m.ngroups++;
+            if (!(g->group = strdup(ids[i])))
+                rc = oom(err);
+            nn++;
+        } else {
+            krt_tplist_free(&g->offsets);
         }
     }
     for (size_t i = 0; i < n; i++)
         free(ids[i]);
     free(ids);
-    return rc;
+    if (rc) {
+        groups_free(ng, ng ? nn + 1 : 0);
+        return rc;
+    }
+    groups_free(r->m.groups, r->m.ngroups);
+    r->m.groups = ng;
+    r->m.ngroups = nn;
+    r->rep->groups_failed = failed; /* a --follow refresh reads every group again */
+    return 0;
 }
 
 static int add_result(struct run *r, struct bpart *b)
@@ -1095,7 +1125,7 @@ static int refresh(struct run *r, struct krt_error *err)
         *err = e;
         return -1;
     }
-    if (rc && r->c->verbosity > 0)
+    if (rc && r->c->verbosity > 0 && !krt_interrupted())
         krt_warnf(r->c->prog, "cannot refresh the topics and groups (trying again later): %s",
                   e.msg);
     return 0;
