@@ -378,7 +378,26 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int list_groups_once(struct krt_conn *conn, char ***ids, size_t *n,
+                            struct krt_error *err);
+
 int krt_group_list(struct krt_conn *conn, char ***ids, size_t *n, struct krt_error *err)
+{
+    /* a broker whose group coordinator partitions are loading or moving (a
+     * failover a moment ago) answers with an error: ask again until the
+     * timeout, as krt_group_describe does */
+    int64_t deadline = krt_now_ms() + conn->timeout_ms;
+    for (;;) {
+        int rc = list_groups_once(conn, ids, n, err);
+        if (!rc || !coordinator_moving(err->kafka_err) || krt_now_ms() > deadline ||
+            krt_interrupted())
+            return rc;
+        krt_sleep_ms(200);
+    }
+}
+
+static int list_groups_once(struct krt_conn *conn, char ***ids, size_t *n,
+                            struct krt_error *err)
 {
     *ids = NULL;
     *n = 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Test helper: a one-shot HTTP listener on 127.0.0.1. Prints its port on
 stdout, stores the body of the first POST in the file given as argument,
-answers 200, and exits. Exits by itself after 60 seconds in any case."""
+answers 200, and exits. Exits by itself after 180 seconds in any case (a slow copy may notify late)."""
 import http.server
 import sys
 import threading
@@ -23,8 +23,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
 print(server.server_address[1], flush=True)
 # a daemon: the process ends when the first POST has shut the server down
-# (a plain timer kept it alive for the whole 60 s, and the test waits for it)
-timer = threading.Timer(60, server.shutdown)
+# (a plain timer kept it alive for the whole time, and the test waits for it)
+timer = threading.Timer(180, server.shutdown)
 timer.daemon = True
 timer.start()
 server.serve_forever()

@@ -140,6 +140,7 @@ for i in $(seq 1 60); do [[ -s $PD/manifest.json ]] && break; sleep 1; done
 # after its start: a new topic matching the prefix, a partition added, a group's offsets
 create_topic "$P-b" 1 1
 kcli kafka-topics --bootstrap-server "$B" --alter --topic "$P-a" --partitions 2 >/dev/null 2>&1 || bail "cannot add a partition"
+for i in $(seq 1 30); do kcat -b "$B" -L -t "$P-a" 2>/dev/null | grep -q "partition 1, leader [0-9]" && break; sleep 1; done
 produce "$P-b" late 7
 seq 1 6 | sed 's/^/added-/' | kcat -b "$B" -P -t "$P-a" -p 1 2>/dev/null || bail "kcat -P to partition 1 failed"
 python3 - "$B" "$P-b" "$P-grp" >"$tmp/grp.want" 2>"$tmp/grp.err" <<'PY' || bail "cannot commit group offsets: $(tail -2 "$tmp/grp.err")"

@@ -341,8 +341,7 @@ PI=krt-test-trpi-$x
 create_topic "$PI" 1 3
 seq 1 10 | kcat -P -b "$B" -t "$PI" -p 0
 run krt truncate --topic "$PI" --recreate --plan-out "$tmp/plan-pi.json"
-kcli kafka-topics --bootstrap-server "$B" --delete --topic "$PI" >/dev/null 2>&1
-for _ in $(seq 1 30); do kcli kafka-topics --bootstrap-server "$B" --create --topic "$PI" --partitions 1 --replication-factor 3 >/dev/null 2>&1 && break; sleep 1; done
+recreate_topic "$PI" 1 3 # returns once every broker knows the new topic's leader
 seq 1 3 | kcat -P -b "$B" -t "$PI" -p 0
 run krt truncate --plan "$tmp/plan-pi.json" --execute --yes
 eq "--plan, a topic made since the plan: refused (4)" "$rc" 4
