@@ -83,6 +83,55 @@ eq "a finished request exits 0" "$rc" 0
 contains "a finished request does nothing and says so" "$out" "This request is finished: nothing to do."
 exactly_once "after the re-run" "$S.resend.billing" "$tmp/want" "dt-$x"
 
+# --- a request registered by a build before 6d2f250, whose fingerprint was of
+# the spelling (the bounds' text, the partitions in the order given), resumes
+# with this build: no refusal, and only what its registration says is left is
+# copied. The commits that build wrote are made here: its fingerprint computed
+# by an FNV-1a of its own (python), its ranges as the metadata of the
+# request's group (krt-rewind --from-file applies metadata as given).
+# Partition 0 is done, partition 2 was copied up to 45 of [20, 70).
+v0fp=$(python3 - "$S" "$S.resend.o" 2=20,0=10 2=70,0=60 2 0 <<'PY'
+import struct, sys
+src, tgt, frm, to = sys.argv[1:5]
+# that build's constants: its offset basis is 1469598103934665603 (FNV-1a's
+# is 14695981039346656037), the prime FNV-1a's
+h = 1469598103934665603
+def fnv(b):
+    global h
+    for c in b:
+        h = ((h ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+for s in (src, tgt, frm, to, "", ""):  # header name and value: none
+    fnv(s.encode() + b"\0")
+for p in sys.argv[5:]:  # the partitions as given, int32 in the machine's order
+    fnv(struct.pack("=i", int(p)))
+print("%016x" % h)
+PY
+)
+cat >"$tmp/old-reg.json" <<JSON
+{"krt_plan":"rewind","version":1,"groups":[{"group":"krt-resend.old-$x","partitions":[
+ {"topic":"$S","partition":0,"offset":60,"metadata":"krt-resend:v1:$v0fp:10:60"},
+ {"topic":"$S","partition":2,"offset":45,"metadata":"krt-resend:v1:$v0fp:20:70"}]}]}
+JSON
+krt rewind --from-file "$tmp/old-reg.json" --allow-new-group --execute --undo-file "$tmp/old-reg-undo.json" \
+    >/dev/null 2>"$tmp/old-reg.err" || bail "cannot commit the old registration: $(cat "$tmp/old-reg.err")"
+create_topic "$S.resend.o" 3 3 # the old build had created its target
+run krt resend --id old-$x --team o --topic "$S" --partitions 2,0 --from 2=20,0=10 --to 2=70,0=60 --execute --json
+eq_rc "a request registered by the build before 6d2f250 resumes" 0
+eq "old registration: the run says it resumed" "$(jq -r '.resumed' "$tmp/out")" true
+newfp=$(jq -r '.fingerprint' "$tmp/out")
+awk -F'|' '$1 == 2 && $2 >= 45 && $2 < 70' "$tmp/src" | cut -d'|' -f1-6 >"$tmp/want"
+exactly_once "old registration: only partition 2's 45-69 copied" "$S.resend.o" "$tmp/want" "old-$x"
+run krt offsets --group "krt-resend.old-$x" --topic "$S:2" --json
+# the two formats differ (else this tests nothing): what the copy committed
+# since is this build's fingerprint, as its report gives it
+if [[ $newfp != "$v0fp" ]]; then ok "old registration: this build's fingerprint ($newfp) is not the old one ($v0fp)"
+else not_ok "old registration: this build's fingerprint is not the old one" "both $v0fp"; fi
+eq "old registration: partition 2's new commit carries this build's fingerprint" \
+    "$(jq -r '.partitions[0].commit_metadata' "$tmp/out")" "krt-resend:v1:$newfp:20:70"
+run krt resend --id old-$x --team o --topic "$S" --partitions 2,0 --from 2=20,0=10 --to 2=71,0=60 --execute
+eq "old registration, another range under its id: refused (2)" "$rc" 2
+contains "old registration, another range: says why" "$err" "was used before with other parameters"
+
 # --- offsets, a key filter and a header filter; the team's group is reported
 kcg_run --group "team-$x" --topic "$S" --reset-offsets --to-offset 42 --execute >/dev/null || bail "cannot seed team-$x"
 printf 'k3\nk7\n' >"$tmp/keys"
@@ -362,5 +411,5 @@ for _ in $(seq 1 30); do
     sleep 1
 done
 eq "live source: the target holds the registered range once ($(wc -l <<<"$want") records)" "$got" "$want"
-delete_topics "$S" "$S.resend.billing" "$S.flt" "$S.resend.t" "$S.resend.p" "$P" "$N" "$N.compact" "$W" "$W.resend.t" "$K" "$K.resend.k" "$K.resend.b" "$K.resend.w" "$K.resend.r" "$L" "$L.resend.l"
+delete_topics "$S" "$S.resend.billing" "$S.resend.o" "$S.flt" "$S.resend.t" "$S.resend.p" "$P" "$N" "$N.compact" "$W" "$W.resend.t" "$K" "$K.resend.k" "$K.resend.b" "$K.resend.w" "$K.resend.r" "$L" "$L.resend.l"
 done_testing
