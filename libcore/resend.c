@@ -72,7 +72,9 @@ static int adopt_recorded(struct krt_conn *conn, struct krt_resend *rs, int *rec
         const struct krt_tp *c = krt_tplist_find(&committed, rs->req.source, p->partition);
         char fp[17];
         if (c && c->offset >= 0 && !parse_meta(c->metadata, fp, &p->start, &p->end)) {
-            if (strcmp(fp, rs->req.fingerprint)) {
+            /* registered by this build, or by one before 6d2f250 (v0:
+             * the same request spelled the same way) */
+            if (strcmp(fp, rs->req.fingerprint) && strcmp(fp, rs->req.fingerprint_v0)) {
                 krt_error_set(err, KRT_ERR_INPUT,
                               "request id '%s' was used before with other parameters: choose a "
                               "new id",

@@ -361,6 +361,37 @@ static uint64_t fnv_bound(uint64_t h, const struct krt_resend_bound *b)
     return h;
 }
 
+/* The fingerprint: what the request means, to refuse an id reused
+ * otherwise. Computed from the meaning, not the spelling: partitions sorted
+ * and once each (krt_resend_request_check sorts them first), offsets by
+ * partition, times as instants, so "2,0" and "0,2" (or a file's keys in
+ * another order) are one request.
+ * With @p v0, the fingerprint of the builds before 6d2f250, which registered
+ * ranges as "krt-resend:v1:<it>:..." too: of the bounds' text and of the
+ * partitions in the order given (computed before they are sorted). A
+ * request spelled as it was then still resumes its registration; else only
+ * a new id got past the refusal, and that copied the range again. */
+static void fingerprint(const struct krt_resend_request *r, bool v0, char out[17])
+{
+    uint64_t h = 1469598103934665603ULL;
+    h = fnv_str(h, r->source);
+    h = fnv_str(h, r->target);
+    if (v0) {
+        h = fnv_str(h, r->from.text);
+        h = fnv_str(h, r->to.text);
+    } else {
+        h = fnv_bound(h, &r->from);
+        h = fnv_bound(h, &r->to);
+    }
+    h = fnv_str(h, r->header_name);
+    h = fnv_str(h, r->header_value);
+    for (int i = 0; r->partitions && i < r->npartitions; i++)
+        h = fnv(h, &r->partitions[i], sizeof(r->partitions[i]));
+    for (size_t i = 0; i < r->nkeys; i++)
+        h = fnv_str(h, r->keys[i]);
+    snprintf(out, 17, "%016" PRIx64, h);
+}
+
 static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -459,10 +490,7 @@ int krt_resend_request_check(struct krt_resend_request *r, struct krt_error *err
     if (r->keys_file && !r->keys && load_keys(r, err))
         return -1;
 
-    /* the fingerprint: what the request means, to refuse an id reused
-     * otherwise. Computed from the meaning, not the spelling: partitions
-     * sorted and once each, offsets by partition, times as instants, so
-     * "2,0" and "0,2" (or a file's keys in another order) are one request. */
+    fingerprint(r, true, r->fingerprint_v0);
     if (r->partitions) {
         qsort(r->partitions, (size_t)r->npartitions, sizeof(*r->partitions), cmp_i32);
         int n = 0;
@@ -471,18 +499,7 @@ int krt_resend_request_check(struct krt_resend_request *r, struct krt_error *err
                 r->partitions[n++] = r->partitions[i];
         r->npartitions = n;
     }
-    uint64_t h = 1469598103934665603ULL;
-    h = fnv_str(h, r->source);
-    h = fnv_str(h, r->target);
-    h = fnv_bound(h, &r->from);
-    h = fnv_bound(h, &r->to);
-    h = fnv_str(h, r->header_name);
-    h = fnv_str(h, r->header_value);
-    for (int i = 0; r->partitions && i < r->npartitions; i++)
-        h = fnv(h, &r->partitions[i], sizeof(r->partitions[i]));
-    for (size_t i = 0; i < r->nkeys; i++)
-        h = fnv_str(h, r->keys[i]);
-    snprintf(r->fingerprint, sizeof(r->fingerprint), "%016" PRIx64, h);
+    fingerprint(r, false, r->fingerprint);
     return 0;
 }
 

@@ -42,6 +42,10 @@ struct krt_resend_request {
     char **keys;                      /**< the key file's lines, sorted */
     size_t nkeys;
     char fingerprint[17];
+    /** the fingerprint krt wrote before 6d2f250 (of the spelling: the bounds'
+     *  text, the partitions in the order given), still accepted from a
+     *  registration made then */
+    char fingerprint_v0[17];
 };
 
 /** @brief Parse a bound: an ISO-8601 date-time (in @p tz when it has no

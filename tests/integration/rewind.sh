@@ -50,8 +50,10 @@ krt_plan() { jq -r '.groups[].partitions[] | "\(.topic) \(.partition) \(.offset)
 # kafka's dry run, as "topic partition target"
 # (Kafka 3.9 prints the dry-run rows without line breaks: read them as
 # groups of four words after the NEW-OFFSET heading)
-kafka_plan() {
-    kcg_run --group "$G" --reset-offsets --dry-run "$@" | tr -s ' \t\n' '\n\n\n' \
+kafka_plan() { kafka_plan_of "$G" "$@"; }
+kafka_plan_of() { # kafka_plan_of GROUP ARGS...
+    local g=$1; shift
+    kcg_run --group "$g" --reset-offsets --dry-run "$@" | tr -s ' \t\n' '\n\n\n' \
         | awk 'go { w[n++] = $0; if (n == 4) { print w[1], w[2], w[3]; n = 0 } } $0 == "NEW-OFFSET" { go = 1 }' | sort
 }
 
@@ -335,21 +337,30 @@ printf '{"krt_plan":"rewind","groups":[{"group":"%s","partitions":[{"topic":"%s"
 bad "JSON plan with a misspelled key" "key.json: /groups/0/partitions/0/ofset:" --from-file "$tmp/key.json" --execute
 KRT_BOOTSTRAP_SERVERS=127.0.0.1:1 run krt rewind --group "$G" --from-file "$tmp/no-such.csv" --execute --timeout 3s
 eq "a mistyped --from-file path is bad input (2)" "$rc" 2
-# --- --by-duration is "now - DURATION" at the time the plan is built after
-# the wait, not when the options were read. Records at T-60s, T+1s, T+10s;
-# PT2S read at about T points at T+1s (offset 1); after a pause of 6 s (the
-# test hook KRT_TEST_PAUSE_FILE stands for the operator) it is about T+4s,
-# and the first record at or after it is the one at T+10s (offset 2).
+# --- --by-duration is "now - DURATION" at the instant the plan is built after
+# the wait (the test hook KRT_TEST_PAUSE_FILE stands for the operator), not
+# when the options were read. The expected offset is set by the data, not by
+# the machine's speed: once krt says it waits (at tw, after it read its
+# options), records are written at tw-2h (before krt started), tw-1h+3s and
+# tw-30min, and krt is released after tw+3s. Built after the pause, now-1h is
+# past the second record: offset 2. Computed at the options (at or before tw),
+# now-1h is before it: offset 1. A slower machine only moves the release and
+# the build later, which changes neither.
 D=$(topic_name rwD)
 GD="g-$D"
 create_topic "$D" 1 3
-T=$(($(date +%s%3N)))
-printf '0\t%d\tk\tv\n' $((T - 60000)) $((T + 1000)) $((T + 10000)) | "$produce" "$B" "$D" || bail "produce failed"
-KRT_TEST_PAUSE_FILE="$tmp/dpause" krt rewind --group "$GD" --topic "$D" --by-duration PT2S --allow-new-group \
+printf '0\t%d\tk\tv0\n' $(($(date +%s%3N) - 7200000)) | "$produce" "$B" "$D" || bail "produce failed"
+KRT_TEST_PAUSE_FILE="$tmp/dpause" krt rewind --group "$GD" --topic "$D" --by-duration PT1H --allow-new-group \
     --execute --undo-file "$tmp/undo-d.json" >"$tmp/out-d" 2>"$tmp/err-d" &
 dpid=$!
-for _ in $(seq 1 120); do [[ -e $tmp/dpause.waiting ]] && break; sleep 0.5; done
-while (($(date +%s%3N) < T + 6000)); do sleep 0.2; done
+for _ in $(seq 1 240); do [[ -e $tmp/dpause.waiting ]] && break; sleep 0.5; done
+tw=$(date +%s%3N)
+check "--by-duration: krt reached the pause" test -e "$tmp/dpause.waiting"
+printf '0\t%d\tk\tv1\n0\t%d\tk\tv2\n' $((tw - 3600000 + 3000)) $((tw - 1800000)) | "$produce" "$B" "$D" || bail "produce failed"
+# the oracle for each instant: the offset kcat -Q gives for it
+eq "--by-duration: from the instant krt read its options, the plan would be offset 1 (kcat -Q at tw-1h)" \
+    "$(kcat_offset "$D" 0 $((tw - 3600000)))" 1
+while (($(date +%s%3N) <= tw + 3500)); do sleep 0.2; done
 touch "$tmp/dpause"
 wait "$dpid"; rc=$?
 eq "--by-duration after a pause: exit 0" "$rc" 0
@@ -358,6 +369,9 @@ for _ in 1 2 3 4 5; do # --describe again when a loaded machine makes it time ou
     got_d=$(kcg_run --describe --group "$GD" | awk -v t="$D" '$2 == t { print $4 }')
     [[ -n $got_d ]] && break
 done
-eq "--by-duration after a pause: computed after it (kafka-consumer-groups --describe)" "$got_d" 2
+eq "--by-duration after a pause: computed after it, offset 2 (kafka-consumer-groups --describe)" "$got_d" 2
+# Kafka's own tool, asked now (later than krt's build, before tw+30min): the same target
+eq "--by-duration after a pause: equals kafka-consumer-groups --by-duration PT1H --dry-run run now" \
+    "$got_d" "$(kafka_plan_of "$GD" --topic "$D" --by-duration PT1H | awk '{ print $3 }')"
 delete_topics "$W" "$A" "$Bt" "$R" "$S" "$D"
 done_testing
