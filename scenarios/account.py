@@ -5,10 +5,13 @@
       run CMD (kafka-verifiable-consumer --verbose), write one line
       "partition offset value" per record it reports to OUT, and stop it once
       every partition was read up to its end offset (or after SECS: exit 1).
-  account.py diff ACKED.jsonl CONSUMED.txt
+  account.py diff ACKED.jsonl CONSUMED.txt [AFTER_FILL.txt]
       acked = producer_send_success events of kafka-verifiable-producer;
       survived = the consumed lines; lost = acked - survived, as sets of
-      (partition, offset, value). Prints one JSON object.
+      (partition, offset, value). Prints one JSON object; "recovered" counts
+      the lost records whose value is read back in their partition (in
+      AFTER_FILL.txt, a read-back after a gap fill, else in CONSUMED.txt),
+      "recovered_twice" those read back more than once.
 
   account.py team RESEND.txt SOURCE_TAIL.txt
       the consuming team's processing: first the resend topic's records
@@ -64,38 +67,50 @@ def consume(argv):
     # or past the end also counts (offsets_committed events).
     todo = {p for p, o in end.items() if o > 0}
     seen = 0
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + timeout
     ok = not todo
+    # The pipe is read with os.read and split here: a buffered readline()
+    # after select() takes every line the consumer wrote at once into
+    # Python's buffer and returns one; select() then waits on an empty pipe
+    # while the rest of the batch (the partition's last records) sits in
+    # that buffer, and the read-back timed out a few records short of the end.
+    fd = proc.stdout.fileno()
+    pending = b""
     with open(out, "w") as f:
         import selectors
         sel = selectors.DefaultSelector()
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        while todo and time.monotonic() < deadline:
+        sel.register(fd, selectors.EVENT_READ)
+        eof = False
+        while todo and not eof and time.monotonic() < deadline:
             if not sel.select(timeout=1.0):
                 if proc.poll() is not None:
                     break
                 continue
-            line = proc.stdout.readline()
-            if not line:
-                break
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            name = ev.get("name")
-            if name == "record_data":
-                p, o = ev["partition"], ev["offset"]
-                f.write("%d %d %s\n" % (p, o, ev.get("value")))
-                seen += 1
-                if p in todo and o >= end[p] - 1:
-                    todo.discard(p)
-            elif name == "offsets_committed":
-                for c in ev.get("offsets") or []:
-                    p = c.get("partition")
-                    if p in todo and c.get("offset", 0) >= end[p]:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                eof = True
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            if eof and pending:
+                lines.append(pending)
+            for raw in lines:
+                try:
+                    ev = json.loads(raw)
+                except ValueError:
+                    continue
+                name = ev.get("name")
+                if name == "record_data":
+                    p, o = ev["partition"], ev["offset"]
+                    f.write("%d %d %s\n" % (p, o, ev.get("value")))
+                    seen += 1
+                    if p in todo and o >= end[p] - 1:
                         todo.discard(p)
+                elif name == "offsets_committed":
+                    for c in ev.get("offsets") or []:
+                        p = c.get("partition")
+                        if p in todo and c.get("offset", 0) >= end[p]:
+                            todo.discard(p)
         ok = not todo
     try:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -126,7 +141,7 @@ def ranges(pairs):
     return out
 
 
-def diff(acked_path, consumed_path):
+def diff(acked_path, consumed_path, after_path=None):
     acked, failed = set(), 0
     with open(acked_path) as f:
         for line in f:
@@ -138,11 +153,22 @@ def diff(acked_path, consumed_path):
             elif ev.get("name") == "producer_send_error":
                 failed += 1
     survived = set()
+    copies = {}  # (partition, value) -> how many times it was read back
     with open(consumed_path) as f:
         for line in f:
             p, o, v = line.rstrip("\n").split(" ", 2)
             survived.add((int(p), int(o), v))
+            copies[(int(p), v)] = copies.get((int(p), v), 0) + 1
     lost = acked - survived
+    if after_path:  # a read-back after the gap fill
+        copies = {}
+        with open(after_path) as f:
+            for line in f:
+                p, o, v = line.rstrip("\n").split(" ", 2)
+                copies[(int(p), v)] = copies.get((int(p), v), 0) + 1
+    # a lost record put back by krt-restore --fill-gaps is read back after
+    # the fill with its value, in its partition (at another offset)
+    recovered = [(p, v) for p, _, v in lost if copies.get((p, v), 0) > 0]
     print(json.dumps({
         "acked": len(acked),
         "send_errors": failed,
@@ -150,6 +176,8 @@ def diff(acked_path, consumed_path):
         "survived": len(acked & survived),
         "lost": len(lost),
         "lost_ranges": ranges((p, o) for p, o, _ in lost),
+        "recovered": len(recovered),
+        "recovered_twice": sum(1 for pv in recovered if copies[pv] > 1),
     }))
 
 
@@ -190,8 +218,8 @@ def main():
         consume(sys.argv[2:])
     elif sys.argv[1] == "team" and len(sys.argv) == 4:
         team(sys.argv[2], sys.argv[3])
-    elif sys.argv[1] == "diff" and len(sys.argv) == 4:
-        diff(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "diff" and len(sys.argv) in (4, 5):
+        diff(*sys.argv[2:])
     else:
         sys.exit(__doc__)
 
