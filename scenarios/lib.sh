@@ -112,6 +112,18 @@ read_back() {
         2>"$out.err"
 }
 
+# read_back_kcat TOPIC OUT: every committed record of TOPIC, read by kcat
+# (read_committed, -e: to the end of every partition), lines "partition
+# offset value". For a topic written in transactions (krt-restore): its last
+# offset is a commit marker no consumer reports, and read_back, which waits
+# for a record at end-1 or a commit at the end, timed out on it once in
+# three runs with every record read.
+read_back_kcat() {
+    say "\$ kcat -C -t $1 -e -X isolation.level=read_committed -f '%p %o %s\\n'"
+    timeout 120 kcat -b "$B" -C -t "$1" -e -q -X isolation.level=read_committed \
+        -f '%p %o %s\n' >"$2" 2>"$2.err"
+}
+
 # account ACKED CONSUMED [AFTER_FILL]: sets acked/lost/survived, lost_ranges
 # (JSON), and recovered/recovered_twice (lost records read back after a fill)
 account() {
