@@ -5,10 +5,15 @@
       run CMD (kafka-verifiable-consumer --verbose), write one line
       "partition offset value" per record it reports to OUT, and stop it once
       every partition was read up to its end offset (or after SECS: exit 1).
-  account.py diff ACKED.jsonl CONSUMED.txt
+      With --first, a partition is done at its first record (a group resuming
+      from its commits: only where it starts matters).
+  account.py diff ACKED.jsonl CONSUMED.txt [AFTER_FILL.txt]
       acked = producer_send_success events of kafka-verifiable-producer;
       survived = the consumed lines; lost = acked - survived, as sets of
-      (partition, offset, value). Prints one JSON object.
+      (partition, offset, value). Prints one JSON object; "recovered" counts
+      the lost records whose value is read back in their partition (in
+      AFTER_FILL.txt, a read-back after a gap fill, else in CONSUMED.txt),
+      "recovered_twice" those read back more than once.
 
   account.py team RESEND.txt SOURCE_TAIL.txt
       the consuming team's processing: first the resend topic's records
@@ -19,6 +24,23 @@
       highest one applied. Writes one line per event applied to
       RESEND.txt.processed (an event applied twice shows twice) and prints one
       JSON object (events processed, duplicates skipped).
+
+  account.py cut ACKED.jsonl TOPIC_READ.txt RESTORED_READ.txt --cut P=OFF,... --lost P,...
+      a restore from a backup after partitions lost their data: survived =
+      the records read back from the topic (partition, offset, value), plus
+      those read back from the restored topic (partition, value: restored
+      records get new offsets); lost = acked - survived. expected_lost = the
+      acked records at or past the backup's cut on the --lost partitions;
+      before_cut = the acked records below the cut (every partition), of
+      which restored = those read back from the restored topic. Prints one
+      JSON object, with lost_equals_expected.
+
+  account.py next ACKED.jsonl RESUMED.txt --commits P=C,... --cut P=OFF,...
+      a group resumed on the restored topic: per partition, the first record
+      it read (RESUMED.txt, "partition offset value") must be the acked record
+      at its commit C (offset C on the partition before the loss) when C is
+      below the backup's cut, and nothing when C is at or past the cut.
+      Prints one JSON object (ok, and per partition expected and got).
 
 Only the standard library: the drills must not depend on a client written here.
 """
@@ -47,10 +69,12 @@ def parse_end(spec):
 
 
 def consume(argv):
-    end, timeout, out = None, 120.0, None
+    end, timeout, out, first = None, 120.0, None, False
     i = 0
     while i < len(argv) and argv[i] != "--":
-        if argv[i] == "--end":
+        if argv[i] == "--first":
+            first = True; i += 1
+        elif argv[i] == "--end":
             end = parse_end(argv[i + 1]); i += 2
         elif argv[i] == "--timeout":
             timeout = float(argv[i + 1]); i += 2
@@ -64,38 +88,50 @@ def consume(argv):
     # or past the end also counts (offsets_committed events).
     todo = {p for p, o in end.items() if o > 0}
     seen = 0
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + timeout
     ok = not todo
+    # The pipe is read with os.read and split here: a buffered readline()
+    # after select() takes every line the consumer wrote at once into
+    # Python's buffer and returns one; select() then waits on an empty pipe
+    # while the rest of the batch (the partition's last records) sits in
+    # that buffer, and the read-back timed out a few records short of the end.
+    fd = proc.stdout.fileno()
+    pending = b""
     with open(out, "w") as f:
         import selectors
         sel = selectors.DefaultSelector()
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        while todo and time.monotonic() < deadline:
+        sel.register(fd, selectors.EVENT_READ)
+        eof = False
+        while todo and not eof and time.monotonic() < deadline:
             if not sel.select(timeout=1.0):
                 if proc.poll() is not None:
                     break
                 continue
-            line = proc.stdout.readline()
-            if not line:
-                break
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            name = ev.get("name")
-            if name == "record_data":
-                p, o = ev["partition"], ev["offset"]
-                f.write("%d %d %s\n" % (p, o, ev.get("value")))
-                seen += 1
-                if p in todo and o >= end[p] - 1:
-                    todo.discard(p)
-            elif name == "offsets_committed":
-                for c in ev.get("offsets") or []:
-                    p = c.get("partition")
-                    if p in todo and c.get("offset", 0) >= end[p]:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                eof = True
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            if eof and pending:
+                lines.append(pending)
+            for raw in lines:
+                try:
+                    ev = json.loads(raw)
+                except ValueError:
+                    continue
+                name = ev.get("name")
+                if name == "record_data":
+                    p, o = ev["partition"], ev["offset"]
+                    f.write("%d %d %s\n" % (p, o, ev.get("value")))
+                    seen += 1
+                    if p in todo and (first or o >= end[p] - 1):
                         todo.discard(p)
+                elif name == "offsets_committed":
+                    for c in ev.get("offsets") or []:
+                        p = c.get("partition")
+                        if p in todo and c.get("offset", 0) >= end[p]:
+                            todo.discard(p)
         ok = not todo
     try:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -126,23 +162,46 @@ def ranges(pairs):
     return out
 
 
-def diff(acked_path, consumed_path):
-    acked, failed = set(), 0
-    with open(acked_path) as f:
+def read_acked(path):
+    acked = set()
+    with open(path) as f:
         for line in f:
-            if not line.startswith("{"):
-                continue
-            ev = json.loads(line)
-            if ev.get("name") == "producer_send_success":
-                acked.add((ev["partition"], ev["offset"], ev["value"]))
-            elif ev.get("name") == "producer_send_error":
-                failed += 1
-    survived = set()
-    with open(consumed_path) as f:
+            if line.startswith("{"):
+                ev = json.loads(line)
+                if ev.get("name") == "producer_send_success":
+                    acked.add((ev["partition"], ev["offset"], ev["value"]))
+    return acked
+
+
+def read_lines(path):
+    with open(path) as f:
         for line in f:
             p, o, v = line.rstrip("\n").split(" ", 2)
-            survived.add((int(p), int(o), v))
+            yield int(p), int(o), v
+
+
+
+def value_counts(path):
+    """(partition, value) -> how many times a read-back holds it"""
+    counts = {}
+    for p, _, v in read_lines(path):
+        counts[(p, v)] = counts.get((p, v), 0) + 1
+    return counts
+
+def diff(acked_path, consumed_path, after_path=None):
+    acked = read_acked(acked_path)
+    failed = 0
+    with open(acked_path) as f:
+        for line in f:
+            if line.startswith("{") and json.loads(line).get("name") == "producer_send_error":
+                failed += 1
+    survived = set(read_lines(consumed_path))
     lost = acked - survived
+    # a lost record put back by krt-restore --fill-gaps is read back after
+    # the fill (AFTER, else the one read-back) with its value, in its
+    # partition (at another offset)
+    copies = value_counts(after_path or consumed_path)
+    recovered = [(p, v) for p, _, v in lost if copies.get((p, v), 0) > 0]
     print(json.dumps({
         "acked": len(acked),
         "send_errors": failed,
@@ -150,6 +209,8 @@ def diff(acked_path, consumed_path):
         "survived": len(acked & survived),
         "lost": len(lost),
         "lost_ranges": ranges((p, o) for p, o, _ in lost),
+        "recovered": len(recovered),
+        "recovered_twice": sum(1 for pv in recovered if copies[pv] > 1),
     }))
 
 
@@ -183,6 +244,54 @@ def team(resend_path, tail_path):
     print(json.dumps({"processed": len(processed), "skipped_as_duplicates": skipped}))
 
 
+def cut(argv):
+    if len(argv) != 7 or argv[3] != "--cut" or argv[5] != "--lost":
+        sys.exit(__doc__)
+    acked = read_acked(argv[0])
+    in_topic = set(read_lines(argv[1]))
+    copies = value_counts(argv[2])
+    cuts = parse_end(argv[4])
+    lost_parts = {int(x) for x in argv[6].split(",") if x}
+    survived = {r for r in acked if r in in_topic or (r[0], r[2]) in copies}
+    lost = acked - survived
+    expected = {r for r in acked if r[0] in lost_parts and r[1] >= cuts.get(r[0], 0)}
+    before = {r for r in acked if r[1] < cuts.get(r[0], 0)}
+    restored = {r for r in before if (r[0], r[2]) in copies}
+    print(json.dumps({
+        "acked": len(acked),
+        "survived": len(survived),
+        "lost": len(lost),
+        "lost_ranges": ranges((p, o) for p, o, _ in lost),
+        "expected_lost": len(expected),
+        "expected_ranges": ranges((p, o) for p, o, _ in expected),
+        "lost_equals_expected": lost == expected,
+        "before_cut": len(before),
+        "restored": len(restored),
+        "restored_twice": sum(1 for r in restored if copies[(r[0], r[2])] > 1),
+        "restored_records": sum(copies.values()),
+    }))
+
+
+def next_record(argv):
+    if len(argv) != 6 or argv[2] != "--commits" or argv[4] != "--cut":
+        sys.exit(__doc__)
+    by_pos = {(p, o): v for p, o, v in read_acked(argv[0])}
+    first = {}
+    for p, _, v in read_lines(argv[1]):
+        first.setdefault(p, v)
+    commits, cuts = parse_end(argv[3]), parse_end(argv[5])
+    out, ok = [], True
+    for p in sorted(commits):
+        c = commits[p]
+        want = by_pos.get((p, c)) if c < cuts.get(p, 0) else None
+        got = first.get(p)
+        good = got == want and (want is not None or c >= cuts.get(p, 0))
+        ok = ok and good
+        out.append({"partition": p, "commit": c, "cut": cuts.get(p, 0),
+                    "expected": want, "got": got, "ok": good})
+    print(json.dumps({"ok": ok, "partitions": out}))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -190,8 +299,12 @@ def main():
         consume(sys.argv[2:])
     elif sys.argv[1] == "team" and len(sys.argv) == 4:
         team(sys.argv[2], sys.argv[3])
-    elif sys.argv[1] == "diff" and len(sys.argv) == 4:
-        diff(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "next":
+        next_record(sys.argv[2:])
+    elif sys.argv[1] == "cut":
+        cut(sys.argv[2:])
+    elif sys.argv[1] == "diff" and len(sys.argv) in (4, 5):
+        diff(*sys.argv[2:])
     else:
         sys.exit(__doc__)
 

@@ -112,12 +112,41 @@ read_back() {
         2>"$out.err"
 }
 
-# account ACKED CONSUMED: sets acked/lost/survived and lost_ranges (JSON)
+# read_back_kcat TOPIC OUT: every committed record of TOPIC, read by kcat
+# (read_committed, -e: to the end of every partition), lines "partition
+# offset value". For a topic written in transactions (krt-restore): its last
+# offset is a commit marker no consumer reports, and read_back, which waits
+# for a record at end-1 or a commit at the end, timed out on it once in
+# three runs with every record read.
+read_back_kcat() {
+    say "\$ kcat -C -t $1 -e -X isolation.level=read_committed -f '%p %o %s\\n'"
+    timeout 120 kcat -b "$B" -C -t "$1" -e -q -X isolation.level=read_committed \
+        -f '%p %o %s\n' >"$2" 2>"$2.err"
+}
+
+# account ACKED CONSUMED [AFTER_FILL]: sets acked/lost/survived, lost_ranges
+# (JSON), and recovered/recovered_twice (lost records read back after a fill)
 account() {
-    local j; j=$(python3 "$here/account.py" diff "$1" "$2")
+    local j; j=$(python3 "$here/account.py" diff "$@")
     acked=$(jq -r .acked <<<"$j"); lost=$(jq -r .lost <<<"$j"); survived=$(jq -r .survived <<<"$j")
     lost_ranges=$(jq -c .lost_ranges <<<"$j")
+    recovered=$(jq -r .recovered <<<"$j"); recovered_twice=$(jq -r .recovered_twice <<<"$j")
     say "   accounting: acked $acked, survived $survived, lost $lost $( ((lost > 0)) && echo "$lost_ranges")"
+}
+
+# backup_once DIR TOPIC: a one-shot krt-backup, as cron runs it, run again
+# (at most 3 times, 5 s apart) when it exits 3 (a Kafka error): a backup
+# taken while a broker is down failed with "cannot list consumer groups:
+# Broker: Coordinator load in progress" and wrote no manifest. Every attempt
+# is printed; returns krt-backup's last exit code.
+backup_once() {
+    local try
+    for try in 1 2 3; do
+        rb "$(krt_path backup)" --dir "$1" --topic "$2"
+        ((rb_rc == 3)) || break
+        ((try < 3)) && { say "   krt-backup: a Kafka error (exit 3): run again in 5 s, as the next cron run would"; sleep 5; }
+    done
+    return "$rb_rc"
 }
 
 # result NAME FAULT ACKED LOST RECOVERED RTO PASS(0|1) EXPECT [NOTE]: one row
@@ -143,12 +172,31 @@ wait_audit_healthy() {
     done
 }
 
-# Gap fill after a loss needs krt-restore --fill-gaps from a --follow backup
-# (issue 11), which is not on this branch. The drills call this hook so the
-# step is visible and the verdict says it was not checked.
+# Gap fill from a --follow backup (krt-backup --follow running through the
+# fault) is not wired into the network-partition drill yet: it calls this hook
+# so the step is visible and the verdict says it was not checked.
 gap_fill_hook() {
     if [[ -x $build/tools/krt-restore ]]; then
         say "   krt-restore exists now: wire the gap fill into this drill (scenarios/lib.sh gap_fill_hook)"
     fi
     say "   PENDING: gap fill (krt-backup --follow + krt-restore --fill-gaps, issue 11) is not checked by this drill yet"
+}
+
+# gap_fill TOPIC BACKUP_DIR BASELINE: runbook "a partition lost its data",
+# step 3: the dry run, --execute, and a second --execute that must write
+# nothing. Sets fill_ok (1/0), fill_why (reasons) and fill_restored.
+gap_fill() {
+    local t=$1 dir=$2 base=$3 args
+    args=(--backup "$dir" --topic "$t" --fill-gaps --baseline "$base")
+    fill_ok=1 fill_why=() fill_restored=-
+    step "runbook (a partition lost its data): compare the backup with what survives, then fill the gap"
+    rb "$(krt_path restore)" "${args[@]}"
+    ((rb_rc == 0)) || { fill_ok=0; fill_why+=("krt-restore --fill-gaps dry run: exit $rb_rc"); }
+    KRT_UNDO_DIR=$work rb "$(krt_path restore)" "${args[@]}" --execute --json
+    ((rb_rc == 0)) || { fill_ok=0; fill_why+=("krt-restore --fill-gaps --execute: exit $rb_rc"); }
+    fill_restored=$(jq -r '.restored // "-"' <<<"$rb_out" 2>/dev/null || echo -)
+    say "   the run again: it must find every record already back and write nothing"
+    KRT_UNDO_DIR=$work rb "$(krt_path restore)" "${args[@]}" --execute --json
+    local again; again=$(jq -r '.restored // "-"' <<<"$rb_out" 2>/dev/null || echo -)
+    [[ $rb_rc == 0 && $again == 0 ]] || { fill_ok=0; fill_why+=("second fill: exit $rb_rc, wrote $again"); }
 }

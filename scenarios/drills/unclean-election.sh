@@ -4,7 +4,10 @@
 # Expected: the records acknowledged while the follower was away are lost;
 # krt-audit against the baseline names exactly that range (checked against the
 # verifiable producer's acks and consumer's read-back), the group that had read
-# them is flagged, and krt-rewind --repair moves its commit back into the log.
+# them is flagged, krt-rewind --repair moves its commit back into the log, and
+# krt-restore --fill-gaps puts every lost record back from the backup, once
+# (a second run writes nothing).
+# Runbook: docs/runbooks/a-partition-lost-its-data.md (the fill)
 drill_unclean_election() {
     local t g ok=1 why=() t0 serve half=$((records / 2)) conf="$work/ue-producer.properties"
     t=$(drill_name unclean); g="drill-team-$$"
@@ -23,6 +26,8 @@ drill_unclean_election() {
     done
     load_start "$t" 1 "$half" "$rate" "$work/ue2.acked" "$conf"
     load_finish "$work/ue2.acked"
+    step "the backup (one-shot, as a scheduled krt-backup would run)"
+    backup_once "$work/ue-backup" "$t" || { ok=0; why+=("krt-backup: exit $rb_rc"); }
     say "\$ kafka-verifiable-consumer --topic $t --group-id $g  (the team reads everything and commits)"
     python3 "$here/account.py" consume --end "$(end_offsets "$t")" --timeout 120 "$work/ue.team" -- \
         "$repo/scripts/kafka-cluster" cli kafka-verifiable-consumer --bootstrap-server "$B" \
@@ -69,16 +74,32 @@ drill_unclean_election() {
     ((rb_rc == 0)) || { ok=0; why+=("krt-rewind --repair --execute: exit $rb_rc"); }
     rb "$(krt_path audit)" --topic "$t" --group "$g"
     ((rb_rc == 0)) || { ok=0; why+=("krt-audit --group after the repair: exit $rb_rc, expected 0"); }
-    gap_fill_hook
 
     step "accounting: the producers' acks against an independent read-back"
     cat "$work/ue1.acked" "$work/ue2.acked" >"$work/ue.acked"
     read_back "$t" "$work/ue.read" || { ok=0; why+=("read-back did not reach the end"); }
     account "$work/ue.acked" "$work/ue.read"
+
+    gap_fill "$t" "$work/ue-backup" "$work/ue-baseline.json"
+    ((fill_ok)) || { ok=0; why+=("${fill_why[@]}"); }
+    step "accounting after the fill: the lost records read back again"
+    read_back "$t" "$work/ue.after" || { ok=0; why+=("read-back after the fill did not reach the end"); }
+    account "$work/ue.acked" "$work/ue.read" "$work/ue.after"
+    say "   recovered $recovered of $lost lost records ($recovered_twice twice)"
     ((lost > 0)) || { ok=0; why+=("no acknowledged record lost: the unclean election did not happen"); }
     local want; want=$(jq -c --argjson f "${named_from/none/-1}" --argjson e "${named_to/none/-1}" -n '[{partition: 0, from: $f, to: $e}]')
     [[ $lost_ranges == "$want" ]] || { ok=0; why+=("krt-audit named [$named_from, $named_to), accounting lost $lost_ranges"); }
-    result unclean-election "follower out of sync, leader killed" "$acked" "$lost" pending "$serve" "$ok" \
-        "acked-while-alone lost = krt-audit's truncated range; group flagged and repaired; gap fill pending krt-restore" \
-        "${why[*]:-lost $lost_ranges named by krt-audit}"
+    # what the backup saw of the lost records: those below its cut (the
+    # manifest's); the fill must bring back exactly those, once
+    local cut seen
+    cut=$(jq -r --arg t "$t" '.topics[] | select(.name == $t) | .partitions[] | select(.partition == 0) | .cut' "$work/ue-backup/manifest.json" 2>/dev/null || echo 0)
+    seen=$(jq -r --argjson c "${cut:-0}" '[.[] | select(.partition == 0) | ([.to, $c] | min) - .from | select(. > 0)] | add // 0' <<<"$lost_ranges")
+    say "   the backup's cut: offset $cut; it saw $seen of the $lost lost records"
+    ((seen > 0)) || { ok=0; why+=("the backup saw none of the lost records (cut $cut)"); }
+    ((recovered == seen)) || { ok=0; why+=("gap fill: $recovered lost records read back, the backup saw $seen"); }
+    ((recovered_twice == 0)) || { ok=0; why+=("gap fill: $recovered_twice records read back twice"); }
+    [[ $fill_restored == "$seen" ]] || { ok=0; why+=("krt-restore --fill-gaps wrote $fill_restored, the backup saw $seen lost ones"); }
+    result unclean-election "follower out of sync, leader killed" "$acked" "$lost" "$recovered" "$serve" "$ok" \
+        "acked-while-alone lost = krt-audit's truncated range; group flagged and repaired; recovered = the lost records the backup saw, once (krt-restore --fill-gaps); a 2nd fill writes 0" \
+        "${why[*]:-lost $lost_ranges named by krt-audit; $recovered recovered}"
 }
