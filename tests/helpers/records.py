@@ -60,9 +60,9 @@ def kcat_records(bootstrap, topic):
     return sorted(out, key=lambda r: (r[0], r[1]))
 
 
-def backup_records(d, topic):
-    """(partition, fastavro record) of every record of TOPIC in the backup in
-    D, segment by segment in the manifest's order."""
+def segments(d, topic):
+    """(partition, path) of every segment of TOPIC in the backup in D, in the
+    manifest's order."""
     with open(os.path.join(d, 'manifest.json')) as f:
         man = json.load(f)
     for t in man['topics']:
@@ -70,9 +70,16 @@ def backup_records(d, topic):
             continue
         for p in t['partitions']:
             for s in p['segments']:
-                with open(os.path.join(d, s['file']), 'rb') as f:
-                    for r in fastavro.reader(f):
-                        yield p['partition'], r
+                yield p['partition'], os.path.join(d, s['file'])
+
+
+def backup_records(d, topic):
+    """(partition, fastavro record) of every record of TOPIC in the backup in
+    D, segment by segment in the manifest's order."""
+    for p, path in segments(d, topic):
+        with open(path, 'rb') as f:
+            for r in fastavro.reader(f):
+                yield p, r
 
 
 def manifest_count(d, topic):
@@ -136,16 +143,10 @@ def compare(bootstrap, d, topics):
 
 def backup(d, topic, what):
     if what == 'blocks':
-        with open(os.path.join(d, 'manifest.json')) as f:
-            man = json.load(f)
-        for t in man['topics']:
-            if t['name'] != topic:
-                continue
-            for p in t['partitions']:
-                for s in p['segments']:
-                    with open(os.path.join(d, s['file']), 'rb') as f:
-                        blocks = [b.num_records for b in fastavro.block_reader(f)]
-                    print(p['partition'], len(blocks), sum(blocks))
+        for p, path in segments(d, topic):
+            with open(path, 'rb') as f:
+                blocks = [b.num_records for b in fastavro.block_reader(f)]
+            print(p, len(blocks), sum(blocks))
         return 0
     for p, r in backup_records(d, topic):
         if what == 'values':
