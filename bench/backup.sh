@@ -12,7 +12,48 @@
 #   bench/backup.sh memory [RECORDS]        peak RSS of krt-backup (snappy) on
 #       RECORDS records of 1 KB (default 200000) in a topic of 1 partition and
 #       in one of 200 partitions: memory must not grow with the partitions.
+#   bench/backup.sh ab BASELINE [RECORDS] [ROUNDS]   before and after: the
+#       krt-backup binary BASELINE (e.g. a build of an earlier commit), this
+#       build's krt-backup (both --codec snappy) and the kcat dump, taking
+#       turns on one topic of RECORDS x 1 KB in 6 partitions (default
+#       100000, 5 rounds); medians, ratios to the kcat dump, peak RSS.
 . "$(dirname "$0")/lib.sh"
+if [[ ${1:-} == ab ]]; then
+    base=$(realpath "${2:?bench/backup.sh ab BASELINE [RECORDS] [ROUNDS]}")
+    n=${3:-100000} rounds=${4:-5}
+    S=bench-backup-ab-$$
+    kcli kafka-topics --bootstrap-server "$B" --create --topic "$S" --partitions 6 --replication-factor 3 >/dev/null 2>&1
+    kcli kafka-producer-perf-test --topic "$S" --num-records "$n" --record-size 1024 --throughput -1 \
+        --producer-props bootstrap.servers="$B" acks=all linger.ms=20 batch.size=262144 >"$work/fill.log" 2>&1
+    declare -A ab_ms ab_rss
+    for r in $(seq 1 "$rounds"); do
+        for who in baseline new kcat; do
+            rm -rf "$work/ab"; sync; sleep 1
+            case $who in
+                baseline) cmd=("$base" --dir "$work/ab" --topic "$S" --codec snappy -q) ;;
+                new) cmd=(build/tools/krt-backup --dir "$work/ab" --topic "$S" --codec snappy -q) ;;
+                kcat) cmd=(kcat -b "$B" -C -t "$S" -e -q -X isolation.level=read_committed
+                    -f '%p %o %T %k %s %h\n') ;;
+            esac
+            t0=$(date +%s%N)
+            /usr/bin/time -f '%M' -o "$work/time" "${cmd[@]}" >"$work/ab.out" 2>"$work/ab.err" \
+                || { cat "$work/ab.err" >&2; exit 1; }
+            ms=$((($(date +%s%N) - t0) / 1000000))
+            ab_ms[$who]+="$ms "
+            rss=$(($(cat "$work/time") / 1024))
+            ((rss > ${ab_rss[$who]:-0})) && ab_rss[$who]=$rss
+            printf '  round %d  %-9s %6d ms  peak RSS %3d MB\n' "$r" "$who" "$ms" "$rss"
+        done
+    done
+    med() { printf '%s\n' ${ab_ms[$1]} | median; }
+    mb=$(med baseline) mn=$(med new) mk=$(med kcat)
+    echo "medians of $rounds rounds, $n records: baseline $mb ms, new $mn ms, kcat dump $mk ms"
+    awk -v b="$mb" -v n="$mn" -v k="$mk" 'BEGIN {
+        printf "  vs the kcat dump: baseline %.2fx, new %.2fx (goal >= 1.5x); new vs baseline %.2fx\n", k / b, k / n, b / n }'
+    echo "  highest peak RSS: baseline ${ab_rss[baseline]} MB, new ${ab_rss[new]} MB, kcat ${ab_rss[kcat]} MB"
+    kcli kafka-topics --bootstrap-server "$B" --delete --topic "$S" >/dev/null 2>&1 || true
+    exit 0
+fi
 if [[ ${1:-} == memory ]]; then
     n=${2:-200000}
     for parts in 1 200; do

@@ -464,8 +464,11 @@ static int set_nullable_bytes(avro_value_t *field, const void *p, size_t len)
     avro_value_t branch;
     if (!p)
         return avro_value_set_branch(field, 0, &branch) || avro_value_set_null(&branch);
-    return avro_value_set_branch(field, 1, &branch) ||
-           avro_value_set_bytes(&branch, (void *)(uintptr_t)p, len);
+    /* lent, not copied: the record is encoded before the caller's buffer
+     * goes (krt_seg_append), and a lent buffer has no free function */
+    avro_wrapped_buffer_t buf;
+    return avro_value_set_branch(field, 1, &branch) || avro_wrapped_buffer_new(&buf, p, len) ||
+           avro_value_give_bytes(&branch, &buf);
 }
 
 static int fill_value(avro_value_t *v, const struct krt_seg_record *r)

@@ -63,84 +63,8 @@ for i in range(20):
               partition=i % 2)
 p.flush(60)
 PY
-cat >"$tmp/cmp.py" <<'PY'
-# cmp.py BOOTSTRAP DIR TOPIC...: the records fastavro reads from the backup
-# equal what kcat reads with read_committed (-J for offsets, timestamps,
-# nulls and headers; -f with key and value lengths for their exact bytes).
-# Prints "TOPIC BACKUP KCAT MANIFEST" counts; exits 1 on any difference.
-import json, subprocess, sys, os
-import fastavro
-B, D, topics = sys.argv[1], sys.argv[2], sys.argv[3:]
-def kcat(t):
-    base = ['kcat', '-b', B, '-C', '-e', '-q', '-t', t, '-X', 'isolation.level=read_committed']
-    js = subprocess.run(base + ['-J'], check=True, capture_output=True).stdout
-    raw = subprocess.run(base + ['-f', '%p %o %K %S\n%k%s\n'], check=True, capture_output=True).stdout
-    exact, i = {}, 0
-    while i < len(raw):
-        nl = raw.index(b'\n', i)
-        p, o, kl, vl = (int(x) for x in raw[i:nl].split())
-        i = nl + 1
-        k = raw[i:i + kl] if kl >= 0 else None
-        i += max(kl, 0)
-        v = raw[i:i + vl] if vl >= 0 else None
-        i += max(vl, 0)
-        assert raw[i:i + 1] == b'\n'
-        i += 1
-        exact[(p, o)] = (k, v)
-    out = []
-    for line in js.decode('utf-8', 'replace').splitlines():
-        m = json.loads(line)
-        h = m.get('headers') or []
-        hdrs = [(h[j], None if h[j + 1] is None else h[j + 1].encode()) for j in range(0, len(h), 2)]
-        k, v = exact[(m['partition'], m['offset'])]
-        tt = {'create': 'CREATE_TIME', 'logappend': 'LOG_APPEND_TIME'}.get(m['tstype'], 'NOT_AVAILABLE')
-        out.append((m['partition'], m['offset'], m['ts'], tt, k, v, hdrs))
-    return sorted(out, key=lambda r: (r[0], r[1]))
-man = json.load(open(os.path.join(D, 'manifest.json')))
-bad = 0
-for t in topics:
-    want, got, count = kcat(t), [], 0
-    for tt in man['topics']:
-        if tt['name'] != t:
-            continue
-        for p in tt['partitions']:
-            for s in p['segments']:
-                count += s['records']
-                with open(os.path.join(D, s['file']), 'rb') as f:
-                    for r in fastavro.reader(f):
-                        got.append((p['partition'], r['offset'], r['timestamp'], r['timestamp_type'],
-                                    r['key'], r['value'], [(h['key'], h['value']) for h in r['headers']]))
-    # records deleted from the topic since are not compared (the gap test)
-    if want:
-        low = {}
-        for r in want:
-            low.setdefault(r[0], r[1])
-        got = [r for r in got if r[1] >= low.get(r[0], 0)]
-    got.sort(key=lambda r: (r[0], r[1]))
-    if got != want:
-        bad += 1
-        for a, b in zip(got, want):
-            if a != b:
-                print('# first difference in %s\n#   backup: %r\n#   kcat:   %r' % (t, a, b))
-                break
-        else:
-            print('# %s: backup has %d records, kcat %d' % (t, len(got), len(want)))
-    print('%s %d %d %d' % (t, len(got), len(want), count))
-sys.exit(1 if bad else 0)
-PY
-# offsets.py DIR TOPIC: every offset in the backup, "P O" per line, in file order
-cat >"$tmp/offsets.py" <<'PY'
-import json, sys, os
-import fastavro
-D, t = sys.argv[1], sys.argv[2]
-for tt in json.load(open(os.path.join(D, 'manifest.json')))['topics']:
-    if tt['name'] == t:
-        for p in tt['partitions']:
-            for s in p['segments']:
-                with open(os.path.join(D, s['file']), 'rb') as f:
-                    for r in fastavro.reader(f):
-                        print(p['partition'], r['offset'])
-PY
+# the records fastavro reads from a backup against kcat's (tests/helpers/records.py)
+records() { python3 "$src/tests/helpers/records.py" "$@"; }
 golden() { python3 "$tmp/golden.py" "$B" "$G" "$C" "$1" 2>"$tmp/golden.err" || bail "golden producer failed: $(tail -3 "$tmp/golden.err")"; }
 golden 1
 # a consumer group with committed offsets on the topic: committed with
@@ -160,7 +84,7 @@ D=$tmp/bk
 run krt backup --dir "$D" --topic "$G" --topic "$C" --codec deflate
 eq "one-shot backup exits 0" "$rc" 0
 contains "the report lists the partitions" "$out" "$G"
-run python3 "$tmp/cmp.py" "$B" "$D" "$G" "$C"
+run records compare "$B" "$D" "$G" "$C"
 eq "fastavro reads the same records as kcat (read_committed), null/empty, binary, headers" "$rc" 0
 [[ $rc == 0 ]] || not_ok "comparison output" "$out"
 # same_counts TOPIC: the backup, kcat and the manifest count the same records, and some
@@ -199,7 +123,7 @@ eq "second run read only the new records (kcat's count after minus before)" \
     "$(jq --arg t "$G" '[.partitions[] | select(.topic == $t) | .records] | add' "$tmp/out")" $((after - before))
 eq "second run started at the first run's end (partition 0)" \
     "$(jq --arg t "$G" '.partitions[] | select(.topic == $t and .partition == 0) | .from' "$tmp/out")" 7
-run python3 "$tmp/cmp.py" "$B" "$D" "$G" "$C"
+run records compare "$B" "$D" "$G" "$C"
 eq "after the incremental run, fastavro still reads what kcat reads" "$rc" 0
 check "incremental counts: backup = kcat = manifest" same_counts "$G"
 eq "two segments per partition now" "$(jq --arg t "$G" '[.topics[] | select(.name == $t) | .partitions[].segments | length] | unique' -c "$D/manifest.json")" "[2]"
@@ -219,7 +143,7 @@ eq "the manifest records the gap" \
     "$(jq -c --arg t "$G" '.topics[] | select(.name == $t) | .partitions[0].gaps | map(select(.reason == "log-start")) | map([.from, .to])' "$D/manifest.json")" "[[$pos,$low]]"
 run krt backup --dir "$D" --verify
 eq "--verify accepts a recorded gap" "$rc" 0
-run python3 "$tmp/cmp.py" "$B" "$D" "$G"
+run records compare "$B" "$D" "$G"
 eq "records still in the topic equal the backup's" "$rc" 0
 run krt backup --dir "$D" --verify --live --json
 eq "--verify --live passes" "$rc" 0
@@ -258,7 +182,7 @@ eq "the run after the kills completes" "$rc" 0
 run krt backup --dir "$KD" --verify
 eq "--verify passes after the kills" "$rc" 0
 [[ $rc == 0 ]] || not_ok "verify output" "$out"
-python3 "$tmp/offsets.py" "$KD" "$K" >"$tmp/k.got"
+records backup "$KD" "$K" offsets >"$tmp/k.got"
 kcat -b "$B" -C -e -q -t "$K" -f '%p %o\n' | sort -n -k1,1 -k2,2 >"$tmp/k.want"
 eq "no offset twice in the backup" "$(sort "$tmp/k.got" | uniq -d | wc -l)" 0
 sort -n -k1,1 -k2,2 "$tmp/k.got" >"$tmp/k.sorted"
@@ -289,8 +213,60 @@ run krt backup --dir "$FD" --verify
 eq "--verify passes after --follow" "$rc" 0
 segs=$(jq '[.topics[].partitions[].segments | length] | add' "$FD/manifest.json")
 ((segs > 2)) && ok "--follow rolled segments by time ($segs)" || not_ok "--follow rolled segments by time" "segments: $segs"
-run python3 "$tmp/cmp.py" "$B" "$FD" "$F"
+run records compare "$B" "$FD" "$F"
 eq "--follow: fastavro reads what kcat reads" "$rc" 0
+
+# --- more partitions (20) than writers holding a block buffer (16): the
+# least recently used are parked (block written, buffers freed) when a 17th
+# opens, and reopened by their next record; the hash of each parked
+# writer's last record (the divergence check of the next run) is taken then
+W=krt-test-bkw-$x
+WD=$tmp/wide
+create_topic "$W" 20 1
+wprod() { # wprod ROUND FIRST LAST: 30 records of ~100 bytes to partitions FIRST..LAST
+    python3 - "$B" "$W" "$@" 2>"$tmp/wprod.err" <<'PY' || bail "producing to $W failed: $(tail -1 "$tmp/wprod.err")"
+import sys
+from confluent_kafka import Producer
+B, T, r, a, b = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+p = Producer({'bootstrap.servers': B, 'linger.ms': 5})
+for part in range(a, b + 1):
+    for i in range(30):
+        p.produce(T, key=b'k%d' % i, value=b'r%s-p%d-%d-' % (r.encode(), part, i) + b'x' * 90, partition=part)
+p.flush(60)
+PY
+}
+wparts() { compgen -G "$WD/$W/*/*.avro.part" | wc -l; }
+wprod 1 0 15
+# a segment rolls at 5 KB: in the middle of each partition's second round
+"$build/tools/krt-backup" --dir "$WD" --topic "$W" --follow --segment-bytes 5K -q >"$tmp/wide.out" 2>&1 &
+wpid=$!
+for i in $(seq 1 60); do (($(wparts) >= 16)) && break; sleep 1; done
+wprod 1 16 19 # four more writers open: four are parked
+for i in $(seq 1 60); do (($(wparts) >= 20)) && break; sleep 1; done
+wprod 2 0 19 # every writer appends again: the parked ones are reopened
+for i in $(seq 1 60); do # until every partition's first segment rolled (manifest)
+    n=$(jq '[.topics[].partitions[].segments | length] | add // 0' "$WD/manifest.json" 2>/dev/null)
+    ((n >= 20)) && break
+    sleep 1
+done
+eq "20 partitions: every partition rolled a segment while following" "$n" 20
+kill -TERM "$wpid"
+wait "$wpid"
+eq "20 partitions: --follow exits 0 on SIGTERM" "$?" 0
+run records backup "$WD" "$W" blocks
+parked=$(awk '$2 >= 2' <<<"$out" | wc -l)
+((parked >= 4)) && ok "20 partitions: $parked segments written by a parked and reopened writer (2 blocks or more)" \
+    || not_ok "20 partitions: at least 4 segments written by a parked and reopened writer" "$out"
+wprod 3 0 19
+run krt backup --dir "$WD" --topic "$W"
+eq "20 partitions: the next run checks every partition's last record and continues (exit 0)" "$rc" 0
+[[ $rc == 0 ]] || diag "$err"
+run records compare "$B" "$WD" "$W"
+eq "20 partitions: fastavro reads every segment back equal to kcat's read" "$rc" 0
+[[ $rc == 0 ]] || diag "$out"
+check "20 partitions: backup = kcat = manifest counts" same_counts "$W"
+run krt backup --dir "$WD" --verify
+eq "20 partitions: --verify passes" "$rc" 0
 
 # --- progress on a terminal (script(1) gives the run a pseudo-terminal), none in a pipe
 script -qec "'$build/tools/krt-backup' --dir '$tmp/progress' --topic '$G'" /dev/null >"$tmp/tty.out" 2>&1
@@ -411,9 +387,9 @@ run krt backup --dir "$JD" --topic "krt-test-bkj-$x-*"
 eq "joining: the run that adds a topic sorting first exits 0" "$rc" 0
 run krt backup --dir "$JD" --verify
 eq "joining: --verify passes" "$rc" 0
-run python3 "$tmp/cmp.py" "$B" "$JD" "$JA"
+run records compare "$B" "$JD" "$JA"
 eq "joining: fastavro reads the new topic as kcat does" "$rc" 0
-run python3 "$tmp/cmp.py" "$B" "$JD" "$JB"
+run records compare "$B" "$JD" "$JB"
 eq "joining: fastavro reads the old topic as kcat does (none lost, none twice)" "$rc" 0
 
 # --- settings the backup's correctness rests on cannot be changed with -X

@@ -13,20 +13,8 @@ trap 'jobs -p | xargs -r kill -9 2>/dev/null; rm -rf "$tmp"' EXIT
 python3 -c 'import fastavro, cramjam, confluent_kafka' 2>/dev/null \
     || bail "python3 lacks fastavro, cramjam or confluent-kafka (run scripts/setup)"
 x=$$-$RANDOM
-# values.py DIR TOPIC: "P O VALUE" of every record in the backup (fastavro)
-cat >"$tmp/values.py" <<'PY'
-import json, sys, os
-import fastavro
-D, t = sys.argv[1], sys.argv[2]
-for tt in json.load(open(os.path.join(D, 'manifest.json')))['topics']:
-    if tt['name'] == t:
-        for p in tt['partitions']:
-            for s in p['segments']:
-                with open(os.path.join(D, s['file']), 'rb') as f:
-                    for r in fastavro.reader(f):
-                        print(p['partition'], r['offset'], (r['value'] or b'').decode())
-PY
-bvalues() { python3 "$tmp/values.py" "$1" "$2" | sort -n -k1,1 -k2,2; }
+# "P O VALUE" of every record in the backup (fastavro, tests/helpers/records.py)
+bvalues() { python3 "$src/tests/helpers/records.py" backup "$1" "$2" values | sort -n -k1,1 -k2,2; }
 kvalues() { kcat -b "$B" -C -e -q -X isolation.level=read_committed -t "$1" -f '%p %o %s\n' | sort -n -k1,1 -k2,2; }
 produce() { # produce TOPIC PREFIX N
     seq 1 "$3" | sed "s/^/$2-/" | kcat -b "$B" -P -t "$1" -p 0 2>/dev/null || bail "kcat -P to $1 failed"

@@ -60,48 +60,9 @@ for i in range(16):
 p.flush(60)
 print(base)
 PY
-# dump.py BOOTSTRAP TOPIC [provenance]: every committed record, one JSON line
-# per record in partition and offset order, read with kcat (-J for
-# timestamps, nulls and headers; -f with lengths for the exact bytes). With
-# "provenance", the krt.* headers are taken out and checked to be the last
-# four, and the source offset is printed instead of the record's own.
-cat >"$tmp/dump.py" <<'PY'
-import json, subprocess, sys
-B, T = sys.argv[1], sys.argv[2]
-prov = len(sys.argv) > 3
-base = ['kcat', '-b', B, '-C', '-e', '-q', '-t', T, '-X', 'isolation.level=read_committed']
-js = subprocess.run(base + ['-J'], check=True, capture_output=True).stdout
-raw = subprocess.run(base + ['-f', '%p %o %K %S\n%k%s\n'], check=True, capture_output=True).stdout
-exact, i = {}, 0
-while i < len(raw):
-    nl = raw.index(b'\n', i)
-    p, o, kl, vl = (int(x) for x in raw[i:nl].split())
-    i = nl + 1
-    k = raw[i:i + kl].hex() if kl >= 0 else None
-    i += max(kl, 0)
-    v = raw[i:i + vl].hex() if vl >= 0 else None
-    i += max(vl, 0) + 1
-    exact[(p, o)] = (k, v)
-out = []
-for line in js.decode('utf-8', 'replace').splitlines():
-    m = json.loads(line)
-    h = m.get('headers') or []
-    hd = [[h[j], h[j + 1]] for j in range(0, len(h), 2)]
-    off = m['offset']
-    if prov:
-        names = [x[0] for x in hd[-4:]]
-        if names != ['krt.restore.id', 'krt.source.topic', 'krt.source.partition', 'krt.source.offset'] \
-                or int(hd[-2][1]) != m['partition']:
-            print('bad provenance headers: %r' % hd, file=sys.stderr)
-            sys.exit(1)
-        off = int(hd[-1][1])
-        hd = hd[:-4]
-    k, v = exact[(m['partition'], m['offset'])]
-    out.append((m['partition'], m['offset'], json.dumps([m['partition'], off, m['tstype'], m['ts'], k, v, hd])))
-for r in sorted(out):
-    print(r[2])
-PY
-dump() { python3 "$tmp/dump.py" "$B" "$@"; }
+# dump TOPIC [provenance]: every committed record, one JSON line per record,
+# read with kcat (tests/helpers/records.py dump)
+dump() { python3 "$src/tests/helpers/records.py" dump "$B" "$@"; }
 base=$(python3 "$tmp/golden.py" "$B" "$G" "$C" 2>"$tmp/golden.err") || bail "golden producer failed: $(tail -3 "$tmp/golden.err")"
 D=$tmp/bk
 # on a cluster started a moment ago, krt-backup's ListGroups can meet a
