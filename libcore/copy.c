@@ -51,6 +51,7 @@ struct krt_copy {
     int64_t *careful_upto; /* below this offset, one record per transaction */
     bool in_txn, txn_careful;
     int64_t txn_started, txn_records, txn_produced, txn_bytes;
+    int64_t pend_ts_zero; /* records of CreateTime 0 in this transaction */
     int32_t txn_last_partition; /* the last record produced in this transaction */
     int64_t txn_last_offset, txn_first_offset;
     /* the first failed delivery of this transaction */
@@ -211,7 +212,7 @@ static void clear_pending(struct krt_copy *cp)
         cp->pend_copied[i] = cp->pend_filtered[i] = cp->pend_bytes[i] = 0;
         cp->pend_first[i] = cp->pend_last[i] = -1;
     }
-    cp->txn_records = cp->txn_produced = cp->txn_bytes = 0;
+    cp->txn_records = cp->txn_produced = cp->txn_bytes = cp->pend_ts_zero = 0;
     cp->txn_careful = false;
     cp->dr_err = 0;
     cp->dr_reason[0] = '\0';
@@ -335,7 +336,7 @@ static void sink_commit(struct krt_copy *cp)
     }
     const char *ptopic = job->position_topic ? job->position_topic : job->source;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(job->nparts + 1);
-    for (int i = 0; i < job->nparts; i++) {
+    for (int i = 0; job->group && i < job->nparts; i++) {
         const struct krt_copy_part *p = &job->parts[i];
         if (!p->assigned || p->next == cp->committed_next[i])
             continue;
@@ -404,6 +405,7 @@ static void sink_commit(struct krt_copy *cp)
         job->total_filtered += cp->pend_filtered[i];
         job->total_bytes += cp->pend_bytes[i];
     }
+    job->total_ts_zero += cp->pend_ts_zero;
     clear_pending(cp);
 }
 
@@ -413,13 +415,18 @@ static int sink_produce(struct krt_copy *cp, const struct krt_copy_record *r)
     rd_kafka_headers_t *h = r->headers ? rd_kafka_headers_copy(r->headers) : rd_kafka_headers_new(4);
     if (job->decorate)
         job->decorate(job->opaque, r, h);
+    /* librdkafka (rd_kafka_msg_new0) takes a timestamp of 0 for "none" and
+     * sends the current time instead: a record of CreateTime 0 would come
+     * back as "now". The nearest time it can send is 1 ms; counted, and the
+     * run warns. A record without a timestamp (-1) gets the current time. */
+    int64_t ts = r->timestamp < 0 ? 0 : r->timestamp == 0 ? 1 : r->timestamp;
     rd_kafka_resp_err_t e;
     for (;;) {
         e = rd_kafka_producev(cp->producer, RD_KAFKA_V_TOPIC(job->target),
                               RD_KAFKA_V_PARTITION(r->partition),
                               RD_KAFKA_V_KEY(r->key, r->key_len),
                               RD_KAFKA_V_VALUE(r->value, r->value_len),
-                              RD_KAFKA_V_TIMESTAMP(r->timestamp < 0 ? 0 : r->timestamp),
+                              RD_KAFKA_V_TIMESTAMP(ts),
                               RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                               RD_KAFKA_V_OPAQUE((void *)(intptr_t)r->offset), RD_KAFKA_V_END);
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -445,6 +452,7 @@ static int sink_produce(struct krt_copy *cp, const struct krt_copy_record *r)
         return -1;
     }
     cp->txn_produced++;
+    cp->pend_ts_zero += r->timestamp == 0;
     if (cp->txn_produced == 1)
         cp->txn_first_offset = r->offset;
     cp->txn_last_partition = r->partition;
@@ -788,6 +796,10 @@ static int all_done(struct krt_copy *cp, struct krt_conn *admin, bool *done)
     const char *ptopic = job->position_topic ? job->position_topic : job->source;
     struct krt_tplist c = {0}, parts = {0};
     int rc = 0;
+    if (!job->group) { /* no positions: this process holds every part */
+        *done = own_all(cp);
+        return 0;
+    }
     for (int i = 0; !rc && i < job->nparts; i++)
         if (!krt_tplist_add(&parts, ptopic, job->parts[i].partition, -1))
             rc = krt_error_set(cp->err, KRT_ERR_INTERNAL, "out of memory");
@@ -821,7 +833,8 @@ static int open_clients(struct krt_copy *cp, struct krt_error *err)
 {
     const struct krt_copy_job *job = cp->job;
     struct krt_props cx = {0}, px = {0};
-    krt_props_add(&cx, "group.id", job->group, 0);
+    /* the consumer is the topic source's; a source of its own may have no group */
+    krt_props_add(&cx, "group.id", job->group ? job->group : "", 0);
     krt_props_add(&cx, "isolation.level", "read_committed", 0);
     krt_props_add(&cx, "enable.partition.eof", "true", 0);
     krt_props_add(&cx, "auto.offset.reset", "earliest", 0);
@@ -978,7 +991,7 @@ static int source_start(struct krt_copy *cp, struct krt_error *err)
     struct krt_copy_job *job = cp->job;
     if (!job->src_ops)
         return topic_start(cp, job, err);
-    if (!(cp->cgmd = rd_kafka_consumer_group_metadata_new(job->group)))
+    if (job->group && !(cp->cgmd = rd_kafka_consumer_group_metadata_new(job->group)))
         return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
     if (job->src_ops->start(job->src, job, err))
         return -1;
@@ -988,6 +1001,24 @@ static int source_start(struct krt_copy *cp, struct krt_error *err)
     }
     cp->parts_changed = true;
     return 0;
+}
+
+/* A producer fenced by a newer one of the same transactional.id fails with
+ * whatever it was doing ("Purged in queue", "Failed to end transaction"):
+ * say what happened instead. */
+static void say_fenced(struct krt_copy *cp)
+{
+    char why[256];
+    rd_kafka_resp_err_t fe = rd_kafka_fatal_error(cp->producer, why, sizeof(why));
+    if (fe != RD_KAFKA_RESP_ERR__FENCED && fe != RD_KAFKA_RESP_ERR_PRODUCER_FENCED &&
+        fe != RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)
+        return;
+    krt_error_set(cp->err, KRT_ERR_KAFKA,
+                  "another run with transactional id '%s' took over: this one was fenced (%s); "
+                  "what it committed stays, its open transaction is aborted (run the same "
+                  "request again to check)",
+                  cp->job->txn_id, why);
+    cp->err->kafka_err = fe;
 }
 
 int krt_copy_run(const struct krt_common *c, struct krt_conn *admin, struct krt_copy_job *job,
@@ -1063,11 +1094,17 @@ int krt_copy_run(const struct krt_common *c, struct krt_conn *admin, struct krt_
     }
     if (tty)
         progress(job, todo, true);
+    if (job->total_ts_zero && c->verbosity >= 1)
+        krt_warnf(c->prog, "%" PRId64 " record(s) of CreateTime 0 written with CreateTime 1 ms: "
+                           "librdkafka cannot send a timestamp of 0",
+                  job->total_ts_zero);
     if (c->verbosity >= 2)
         fprintf(stderr, "%s: waited %" PRId64 " ms for the producer queue; %" PRId64
                         " empty consumer polls; %" PRId64 " fetcher wake-ups\n",
                 c->prog, cp.queue_wait_ms, cp.idle_polls, cp.kicks);
 out:
+    if (rc && cp.producer)
+        say_fenced(&cp);
     free_state(&cp);
     return rc;
 }

@@ -95,7 +95,10 @@ struct krt_copy_job {
     const char *label;        /**< for progress lines */
     const char *source;       /**< source topic */
     int source_partitions;    /**< partition count of the source */
-    const char *group;        /**< the group whose commits are the read position */
+    /** The group whose commits are the read position. NULL (a source of
+     *  its own only): no position is committed; the records written carry
+     *  it (e.g. provenance headers, read again by the source's start). */
+    const char *group;
     /** The topic whose partitions the position is committed on (NULL: source). */
     const char *position_topic;
     /** The source; NULL: the topic range of @c source read through @c group. */
@@ -119,6 +122,9 @@ struct krt_copy_job {
     int64_t copy_ms; /**< from the first record produced to the last commit */
     int64_t total_copied, total_filtered, total_bytes;
     int64_t txn_commits, txn_aborts;
+    /** Records of CreateTime 0, written with 1 ms (librdkafka sends "now"
+     *  for a timestamp of 0); committed ones. */
+    int64_t total_ts_zero;
 };
 
 /** @brief Copy until every partition of the job is committed at its end (by

@@ -16,8 +16,10 @@
 #include "offsets.h"
 #include "plan.h"
 #include "pscan.h"
+#include "restore.h"
 #include "restore_groups.h"
 #include "rewind.h"
+#include "timespec.h"
 
 /* ---- ranges ------------------------------------------------------------------------- */
 
@@ -119,10 +121,11 @@ struct fill {
     int have; /* 1: rec not passed yet; 0: read the next; -1: the backup is at its end */
     struct krt_gapfill_part *cur;
     struct krt_ranges missing, survived, reproduced;
-    /* producing: the connection is the opaque of librdkafka's callbacks
-     * (conn.c's log and error callbacks read it); delivery reports find
-     * their partition through the message's opaque */
-    struct krt_conn pconn;
+    struct krt_ranges absent; /* missing with no record at their offset */
+    bool compacted;           /* the backed-up topic's cleanup.policy has compact */
+    /* producing: partition -> index into rep->v (-1: not backed up) */
+    int *idx;
+    int nidx;
 };
 
 /* ---- comparing --------------------------------------------------------------------------- */
@@ -147,7 +150,8 @@ static int missing_below(struct fill *f, struct krt_gapfill_part *gp, int64_t of
             return 0;
         gp->compared++;
         gp->missing++;
-        if (krt_ranges_add(&f->missing, f->rec.offset, f->rec.offset + 1, err))
+        if (krt_ranges_add(&f->missing, f->rec.offset, f->rec.offset + 1, err) ||
+            krt_ranges_add(&f->absent, f->rec.offset, f->rec.offset + 1, err))
             return -1;
         f->have = 0;
     }
@@ -157,6 +161,7 @@ static int visit_reproduced(void *opaque, const rd_kafka_message_t *m, struct kr
 {
     struct fill *f = opaque;
     int64_t so;
+    f->cur->dest_scanned = m->offset + 1;
     if (krt_pscan_provenance(m, f->o->topic, m->partition, &so))
         return krt_ranges_add(&f->reproduced, so, so + 1, err);
     return 0;
@@ -212,10 +217,40 @@ static int backup_covered(const struct krt_bk_part *bp, struct krt_ranges *cov,
     return 0;
 }
 
+/* In a compacted topic, the cleaner removes a record once a later one has its
+ * key: a backed-up record with no record at its offset, below a record the
+ * topic still holds equal to the backup's, was compacted away (what is lost
+ * after an unclean election or a lost replica is a tail, above every equal
+ * record). Writing it again would put an old value after its key's newer
+ * one. It is counted, not re-produced. */
+static int drop_compacted(struct fill *f, struct krt_gapfill_part *gp, struct krt_error *err)
+{
+    if (!f->compacted || !f->survived.n || !f->absent.n)
+        return 0;
+    int64_t last_equal = f->survived.v[f->survived.n - 1][1];
+    gp->compacted = krt_ranges_count_in(&f->absent, INT64_MIN, last_equal);
+    if (!gp->compacted)
+        return 0;
+    struct krt_ranges left = {0};
+    for (size_t i = 0; i < f->missing.n; i++)
+        for (int64_t o = f->missing.v[i][0]; o < f->missing.v[i][1]; o++)
+            if ((o >= last_equal || !krt_ranges_has(&f->absent, o)) &&
+                krt_ranges_add(&left, o, o + 1, err)) {
+                krt_ranges_free(&left);
+                return -1;
+            }
+    krt_ranges_free(&f->missing);
+    f->missing = left;
+    gp->missing -= gp->compacted;
+    return 0;
+}
+
 /* The lost range, what is already back, what is to do, what is gone for good. */
 static int conclude(struct fill *f, const struct krt_bk_part *bp, struct krt_gapfill_part *gp,
                     struct krt_error *err)
 {
+    if (drop_compacted(f, gp, err))
+        return -1;
     int64_t lf = INT64_MAX, lt = -1;
     if (f->missing.n) {
         lf = f->missing.v[0][0];
@@ -266,6 +301,7 @@ static int compare_part(struct fill *f, const struct krt_bk_part *bp, struct krt
 {
     memset(&f->missing, 0, sizeof(f->missing));
     memset(&f->survived, 0, sizeof(f->survived));
+    memset(&f->absent, 0, sizeof(f->absent));
     memset(&f->reproduced, 0, sizeof(f->reproduced));
     f->have = 0;
     f->cur = gp;
@@ -293,6 +329,7 @@ static int compare_part(struct fill *f, const struct krt_bk_part *bp, struct krt
     f->src = NULL;
     krt_ranges_free(&f->missing);
     krt_ranges_free(&f->survived);
+    krt_ranges_free(&f->absent);
     krt_ranges_free(&f->reproduced);
     return rc;
 }
@@ -307,6 +344,7 @@ static void parts_reset(struct krt_gapfill_report *rep)
     rep->v = NULL;
     rep->n = 0;
     rep->missing = rep->already = rep->to_restore = rep->restored = rep->lost_for_good = 0;
+    rep->compacted = 0;
 }
 
 /* Read the watermarks and compare every backed-up partition. */
@@ -354,6 +392,7 @@ static int analyse(struct fill *f, struct krt_error *err)
         gp->high = high[i];
         gp->backup_from = bp->nsegs ? bp->segs[0].from : -1;
         gp->backup_to = bp->position;
+        gp->dest_scanned = low[n + i];
         gp->baseline_high = f->baseline ? baseline_high(f->baseline, f->o->topic, bp->partition)
                                         : -1;
         struct krt_error pe = {0};
@@ -378,6 +417,7 @@ static int analyse(struct fill *f, struct krt_error *err)
         rep->already += gp->already;
         rep->to_restore += gp->to_restore;
         rep->lost_for_good += gp->lost_for_good;
+        rep->compacted += gp->compacted;
     }
     if (krt_interrupted())
         krt_error_set(err, KRT_ERR_INTERRUPTED, "interrupted: nothing changed");
@@ -393,102 +433,174 @@ out:
     return rc;
 }
 
-/* ---- producing ------------------------------------------------------------------------------ */
+/* ---- producing: a restore from the backup through the copy engine -------------------- */
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+/* The fill's transactional.id: one per source topic and destination, whatever
+ * the restore id, so that any two fills that could write the same lost
+ * records fence each other (init_transactions), and the later one reads what
+ * the earlier committed before it writes. */
+static void fill_txn_id(const struct fill *f, char *buf, size_t n)
 {
-    (void)rk;
-    (void)opaque;
-    struct krt_gapfill_part *gp = m->_private;
-    if (!m->err) {
-        gp->restored++;
-        return;
-    }
-    gp->write_failed++;
-    if (!gp->err) {
-        gp->err = m->err;
-        free(gp->errmsg);
-        gp->errmsg = strdup(rd_kafka_err2str(m->err));
-    }
+    if (strcmp(f->dest, f->o->topic))
+        snprintf(buf, n, "krt-fill.%s:%s", f->o->topic, f->dest);
+    else
+        snprintf(buf, n, "krt-fill.%s", f->o->topic);
 }
 
-static int open_producer(struct fill *f, struct krt_error *err)
+static int visit_late(void *opaque, const rd_kafka_message_t *m, struct krt_error *err)
 {
-    struct krt_props px = {0};
-    krt_props_add(&px, "enable.idempotence", "true", 0);
-    krt_props_add(&px, "acks", "all", 0);
-    krt_props_add(&px, "linger.ms", "50", 0);
-    krt_props_add(&px, "queue.buffering.max.kbytes", "65536", 0);
-    rd_kafka_conf_t *conf = NULL;
-    int rc = krt_conn_conf(f->c, KRT_CONN_PRODUCER, &px, &conf, err);
-    krt_props_free(&px);
-    if (rc)
-        return -1;
-    f->pconn = (struct krt_conn){.common = f->c, .timeout_ms = f->c->timeout_ms};
-    rd_kafka_conf_set_opaque(conf, &f->pconn);
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    char errstr[512];
-    if (!(f->pconn.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
-        rd_kafka_conf_destroy(conf);
-        return krt_error_set(err, KRT_ERR_USAGE, "cannot create Kafka client: %s", errstr);
-    }
+    struct fill *f = opaque;
+    int64_t so;
+    if (krt_pscan_provenance(m, f->o->topic, m->partition, &so) &&
+        krt_ranges_has(&f->cur->todo, so) && !krt_ranges_has(&f->reproduced, so))
+        return krt_ranges_add(&f->reproduced, so, so + 1, err);
     return 0;
 }
 
-static int produce_one(struct fill *f, struct krt_gapfill_part *gp,
-                       const struct krt_seg_record *r, struct krt_error *err)
+/* todo minus the copies found after the comparison */
+static int drop_late(struct fill *f, struct krt_gapfill_part *gp, struct krt_error *err)
 {
-    rd_kafka_headers_t *h = rd_kafka_headers_new(r->nheaders + 4);
-    char part[16], off[24];
-    for (size_t i = 0; i < r->nheaders; i++)
-        rd_kafka_header_add(h, r->headers[i].name, -1, r->headers[i].value,
-                            r->headers[i].value ? (ssize_t)r->headers[i].value_len : 0);
-    snprintf(part, sizeof(part), "%" PRId32, gp->partition);
-    snprintf(off, sizeof(off), "%" PRId64, r->offset);
-    rd_kafka_header_add(h, "krt.restore.id", -1, f->o->restore_id, -1);
-    rd_kafka_header_add(h, "krt.source.topic", -1, f->o->topic, -1);
-    rd_kafka_header_add(h, "krt.source.partition", -1, part, -1);
-    rd_kafka_header_add(h, "krt.source.offset", -1, off, -1);
-    rd_kafka_resp_err_t e;
-    for (;;) {
-        e = rd_kafka_producev(
-            f->pconn.rk, RD_KAFKA_V_TOPIC(f->dest), RD_KAFKA_V_PARTITION(gp->partition),
-            RD_KAFKA_V_KEY(r->key, r->key_len), RD_KAFKA_V_VALUE((void *)r->value, r->value_len),
-            RD_KAFKA_V_TIMESTAMP(r->timestamp < 0 ? 0 : r->timestamp), RD_KAFKA_V_HEADERS(h),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(gp), RD_KAFKA_V_END);
-        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            break;
-        rd_kafka_poll(f->pconn.rk, 50); /* bounded memory: wait for the queue */
-    }
-    if (e) {
-        rd_kafka_headers_destroy(h);
-        return krt_error_kafka(err, e, "cannot produce to '%s' partition %d (offset %" PRId64 ")",
-                               f->dest, (int)gp->partition, r->offset);
-    }
-    rd_kafka_poll(f->pconn.rk, 0);
-    return 0;
-}
-
-/* Re-produce the records of gp->todo from the backup, in offset order. */
-static int produce_part(struct fill *f, struct krt_gapfill_part *gp, struct krt_error *err)
-{
-    struct krt_backup_source *src = NULL;
-    if (!gp->todo.n || gp->err)
+    int64_t late = krt_ranges_count(&f->reproduced);
+    if (!late)
         return 0;
-    if (krt_backup_source_open(f->o->dir, &f->m, f->bt->name, gp->partition, gp->todo.v[0][0],
-                               &src, err))
-        return -1;
-    struct krt_seg_record r;
-    int rc;
-    int64_t last = gp->todo.v[gp->todo.n - 1][1];
-    while ((rc = krt_backup_source_next(src, &r, err)) == 1 && r.offset < last &&
-           !krt_interrupted())
-        if (krt_ranges_has(&gp->todo, r.offset) && produce_one(f, gp, &r, err)) {
-            rc = -1;
-            break;
+    struct krt_ranges left = {0};
+    for (size_t i = 0; i < gp->todo.n; i++)
+        for (int64_t o = gp->todo.v[i][0]; o < gp->todo.v[i][1]; o++)
+            if (!krt_ranges_has(&f->reproduced, o) && krt_ranges_add(&left, o, o + 1, err)) {
+                krt_ranges_free(&left);
+                return -1;
+            }
+    krt_ranges_free(&gp->todo);
+    gp->todo = left;
+    gp->already += late;
+    gp->to_restore -= late;
+    f->rep->already += late;
+    f->rep->to_restore -= late;
+    return 0;
+}
+
+/* The source's start, once this run's transactional producer has fenced any
+ * other fill of the same records (and the broker ended that one's open
+ * transaction): the destination's copies committed since the comparison
+ * (read_committed, from where the comparison's read of the destination
+ * stopped to the high watermark now) are taken out of what is to do. Each
+ * lost record's copy and its provenance are written in one transaction, so
+ * the copies are the fill's committed position. */
+static int fill_start(void *opaque, struct krt_copy_job *job, struct krt_error *err)
+{
+    struct fill *f = opaque;
+    struct krt_gapfill_report *rep = f->rep;
+    struct krt_metadata md = {0};
+    struct krt_tplist l = {0};
+    struct krt_pscan_marks wm = {0};
+    int rc = krt_meta_fetch(&f->conn, &md, err);
+    for (int i = 0; !rc && i < rep->n; i++)
+        if (!krt_tplist_add(&l, f->dest, rep->v[i].partition, 0))
+            rc = oom(err);
+    if (!rc)
+        rc = krt_pscan_marks(&f->conn, &md, &l, &wm, err);
+    for (int i = 0; !rc && i < rep->n; i++) {
+        struct krt_gapfill_part *gp = &rep->v[i];
+        struct krt_copy_part *p = &job->parts[i];
+        if (!gp->err && gp->todo.n && wm.err[i])
+            rc = krt_error_kafka(err, wm.err[i], "cannot read the offsets of '%s' partition %d",
+                                 f->dest, (int)gp->partition);
+        if (!rc && !gp->err && gp->todo.n && wm.high[i] > gp->dest_scanned) {
+            memset(&f->reproduced, 0, sizeof(f->reproduced));
+            f->cur = gp;
+            rc = krt_pscan_run(&f->conn, f->dest, gp->partition, gp->dest_scanned, wm.high[i],
+                               visit_late, f, err);
+            if (!rc)
+                rc = drop_late(f, gp, err);
+            krt_ranges_free(&f->reproduced);
         }
-    krt_backup_source_close(src);
-    return rc < 0 ? -1 : 0;
+        if (!rc && !gp->err && gp->todo.n) {
+            p->start = p->next = gp->todo.v[0][0];
+            p->end = gp->todo.v[gp->todo.n - 1][1];
+        } else {
+            p->start = p->next = p->end = 0; /* nothing to write */
+        }
+    }
+    krt_pscan_marks_free(&wm);
+    krt_tplist_free(&l);
+    krt_meta_free(&md);
+    return rc;
+}
+
+/* Keep the backup's records that are to do (the source reads the span from
+ * the first to the last). */
+static bool fill_filter(void *opaque, const struct krt_copy_record *rec)
+{
+    const struct fill *f = opaque;
+    int k = rec->partition >= 0 && rec->partition < f->nidx ? f->idx[rec->partition] : -1;
+    return k >= 0 && krt_ranges_has(&f->rep->v[k].todo, rec->offset);
+}
+
+static void fill_decorate(void *opaque, const struct krt_copy_record *rec, rd_kafka_headers_t *h)
+{
+    const struct fill *f = opaque;
+    krt_restore_provenance(h, f->o->restore_id, f->o->topic, rec);
+}
+
+/* Write the records to do: a restore from the backup source, filtered to
+ * them, through the copy engine's transactional sink. */
+static int fill_copy(struct fill *f, struct krt_error *err)
+{
+    struct krt_gapfill_report *rep = f->rep;
+    int rc = -1;
+    struct krt_conn admin = {0};
+    struct krt_restore_source b = {0};
+    struct krt_copy_part *parts = calloc((size_t)rep->n + 1, sizeof(*parts));
+    f->nidx = 0;
+    for (int i = 0; i < rep->n; i++)
+        if (rep->v[i].partition >= f->nidx)
+            f->nidx = rep->v[i].partition + 1;
+    f->idx = malloc(sizeof(int) * ((size_t)f->nidx + 1));
+    if (!parts || !f->idx) {
+        oom(err);
+        goto out;
+    }
+    for (int i = 0; i < f->nidx; i++)
+        f->idx[i] = -1;
+    for (int i = 0; i < rep->n; i++) {
+        f->idx[rep->v[i].partition] = i;
+        parts[i] = (struct krt_copy_part){.partition = rep->v[i].partition,
+                                          .first_copied = -1, .last_copied = -1};
+    }
+    if (krt_restore_source_init(&b, f->o->dir, &f->m, f->bt->name, rep->n, err) ||
+        krt_conn_open(&admin, f->c, KRT_CONN_ADMIN, NULL, err))
+        goto out;
+    b.on_start = fill_start;
+    b.opaque = f;
+    char txn[600];
+    fill_txn_id(f, txn, sizeof(txn));
+    struct krt_copy_job job = {
+        .label = f->o->restore_id,
+        .source = f->o->topic,
+        .source_partitions = f->nidx,
+        .src_ops = &krt_restore_source_ops,
+        .src = &b,
+        .txn_id = txn,
+        .target = f->dest,
+        .parts = parts,
+        .nparts = rep->n,
+        .filter = fill_filter,
+        .decorate = fill_decorate,
+        .opaque = f,
+        .started_ms = krt_now_ms(),
+    };
+    rc = krt_copy_run(f->c, &admin, &job, err);
+    for (int i = 0; i < rep->n; i++) {
+        rep->v[i].restored = parts[i].copied;
+        rep->restored += parts[i].copied;
+    }
+out:
+    krt_restore_source_free(&b);
+    krt_conn_close(&admin);
+    free(parts);
+    free(f->idx);
+    f->idx = NULL;
+    return rc;
 }
 
 /* ---- the apply sequence ------------------------------------------------------------------------ */
@@ -537,35 +649,13 @@ static int step_apply(void *st, struct krt_error *err)
     rep->executed = true;
     if (!rep->to_restore)
         return 0;
-    if (open_producer(f, err))
+#ifdef KRT_TEST_HOOKS
+    /* two runs released here together have both found every lost record
+     * to do: only fencing keeps them from writing each twice */
+    krt_apply_test_pause("KRT_TEST_FILL_PAUSE");
+#endif
+    if (fill_copy(f, err))
         return -1;
-    int rc = 0;
-    for (int i = 0; i < rep->n && !rc; i++)
-        rc = produce_part(f, &rep->v[i], err);
-    /* every record produced is acknowledged or failed before the report */
-    rd_kafka_resp_err_t fe = rd_kafka_flush(f->pconn.rk, f->c->timeout_ms * 6 + 60000);
-    rd_kafka_destroy(f->pconn.rk);
-    f->pconn.rk = NULL;
-    int64_t failed = 0;
-    int first_err = 0;
-    for (int i = 0; i < rep->n; i++) {
-        rep->restored += rep->v[i].restored;
-        failed += rep->v[i].write_failed;
-        if (!first_err && rep->v[i].write_failed)
-            first_err = rep->v[i].err;
-    }
-    if (rc)
-        return -1;
-    if (krt_interrupted())
-        return krt_error_set(err, KRT_ERR_INTERRUPTED,
-                             "interrupted after %" PRId64 " record(s): run again to go on",
-                             rep->restored);
-    if (fe)
-        return krt_error_kafka(err, fe, "records still unacknowledged after the flush");
-    if (failed)
-        return krt_error_kafka(err, first_err,
-                               "%" PRId64 " record(s) could not be written (run again to retry)",
-                               failed);
     return 0;
 }
 
@@ -586,6 +676,8 @@ static int load_local(struct fill *f, struct krt_error *err)
                              f->o->dir, f->o->topic);
     if (f->o->baseline && krt_audit_baseline_read(f->o->baseline, &f->baseline, err))
         return -1;
+    const char *policy = krt_props_get(&f->bt->configs, "cleanup.policy");
+    f->compacted = policy && strstr(policy, "compact");
     return 0;
 }
 
@@ -653,6 +745,8 @@ void krt_gapfill_print(const struct krt_gapfill_report *rep, FILE *f)
                ", lost for good %" PRId64 "\n",
             rep->missing, rep->already, rep->executed ? "restored" : "to restore",
             rep->executed ? rep->restored : rep->to_restore, rep->lost_for_good);
+    if (rep->compacted)
+        fprintf(f, "compacted away (not lost, not written again) %" PRId64 "\n", rep->compacted);
     if (rep->plan_path)
         fprintf(f, "plan: %s\n", rep->plan_path);
 }
@@ -680,6 +774,7 @@ json_t *krt_gapfill_json(const struct krt_gapfill_report *rep)
         json_object_set_new(o, "restored", json_integer(p->restored));
         json_object_set_new(o, "lost_for_good", json_integer(p->lost_for_good));
         json_object_set_new(o, "below_log_start", json_integer(p->below_log_start));
+        json_object_set_new(o, "compacted_away", json_integer(p->compacted));
         for (size_t j = 0; j < p->todo.n; j++)
             json_array_append_new(todo, json_pack("[II]", (json_int_t)p->todo.v[j][0],
                                                   (json_int_t)p->todo.v[j][1]));
@@ -693,6 +788,7 @@ json_t *krt_gapfill_json(const struct krt_gapfill_report *rep)
     json_object_set_new(doc, "to_restore", json_integer(rep->to_restore));
     json_object_set_new(doc, "restored", json_integer(rep->restored));
     json_object_set_new(doc, "lost_for_good", json_integer(rep->lost_for_good));
+    json_object_set_new(doc, "compacted_away", json_integer(rep->compacted));
     json_object_set_new(doc, "plan", rep->plan_path ? json_string(rep->plan_path) : json_null());
     return doc;
 }

@@ -70,10 +70,11 @@ struct krt_gapfill_part {
     int64_t missing;          /**< backed-up records not (or not equal) in the topic */
     int64_t already;          /**< of those, re-produced before (provenance found) */
     int64_t to_restore;       /**< missing - already */
-    int64_t restored;         /**< produced and acknowledged by this run */
-    int64_t write_failed;     /**< produced, and the broker refused them */
+    int64_t restored;         /**< written by this run (committed transactions) */
+    int64_t dest_scanned;     /**< the comparison read the destination up to here */
     int64_t lost_for_good;    /**< offsets in the lost range no backup holds */
     int64_t below_log_start;  /**< backed-up records under the log start: not compared */
+    int64_t compacted;        /**< compacted away in a compacted topic: not missing */
     struct krt_ranges todo;   /**< the offsets to re-produce */
     int err;                  /**< per-partition failure (rd_kafka_resp_err_t or -1) */
     char *errmsg;
@@ -86,7 +87,7 @@ struct krt_gapfill_report {
     int n;
     bool executed;
     char *plan_path;
-    int64_t missing, already, to_restore, restored, lost_for_good;
+    int64_t missing, already, to_restore, restored, lost_for_good, compacted;
 };
 
 /** @brief Read local inputs (manifest, baseline) first, then compare every

@@ -462,31 +462,19 @@ int krt_restore_prepare(struct krt_conn *conn, struct krt_restore *rs, struct kr
 
 /* ---- the backup as a copy-engine source ---------------------------------------------------- */
 
-struct bk_src {
-    struct krt_restore *rs;
-    struct krt_conn *admin; /* to read the recorded positions again at the start */
-    struct krt_backup_source **open; /* per part, opened on first read */
-    rd_kafka_headers_t *hdrs;        /* the last record's headers */
-};
-
-/* Called after the producer's init_transactions: that fenced any earlier
- * process of this restore id and waited for its open transaction to end, so
- * the positions read now are final. The ones read for the plan may be older
- * (a run of the same id still alive then, or its last commit in flight):
- * copying from them would write that commit's records twice. */
 static int bk_start(void *src, struct krt_copy_job *job, struct krt_error *err)
 {
-    struct bk_src *b = src;
-    if (adopt_recorded(b->admin, b->rs, err))
+    struct krt_restore_source *b = src;
+    if (b->on_start && b->on_start(b->opaque, job, err))
         return -1;
     for (int i = 0; i < job->nparts; i++)
         job->parts[i].assigned = true;
     return 0;
 }
 
-static void bk_drop(struct bk_src *b, struct krt_copy_job *job)
+static void bk_drop(struct krt_restore_source *b)
 {
-    for (int i = 0; i < job->nparts; i++) {
+    for (int i = 0; i < b->nparts; i++) {
         krt_backup_source_close(b->open[i]);
         b->open[i] = NULL;
     }
@@ -494,8 +482,9 @@ static void bk_drop(struct bk_src *b, struct krt_copy_job *job)
 
 static int bk_rewind(void *src, struct krt_copy_job *job, struct krt_error *err)
 {
+    (void)job;
     (void)err;
-    bk_drop(src, job); /* reopened at each part's next on the next read */
+    bk_drop(src); /* reopened at each part's next on the next read */
     return 0;
 }
 
@@ -504,7 +493,7 @@ static int bk_next(void *src, struct krt_copy_job *job, int wait_ms, struct krt_
                    struct krt_error *err)
 {
     (void)wait_ms;
-    struct bk_src *b = src;
+    struct krt_restore_source *b = src;
     ev->kind = KRT_COPY_NONE;
     int k = 0;
     while (k < job->nparts && job->parts[k].done)
@@ -512,14 +501,14 @@ static int bk_next(void *src, struct krt_copy_job *job, int wait_ms, struct krt_
     if (k == job->nparts)
         return 0;
     struct krt_copy_part *p = &job->parts[k];
-    if (!b->open[k] && krt_backup_source_open(b->rs->o.dir, &b->rs->m, b->rs->o.topic,
-                                              p->partition, p->next, &b->open[k], err))
+    if (!b->open[k] && krt_backup_source_open(b->dir, b->m, b->topic, p->partition, p->next,
+                                              &b->open[k], err))
         return -1;
     struct krt_seg_record r;
     int rc = krt_backup_source_next(b->open[k], &r, err);
     if (rc < 0) {
-        krt_error_prefix(err, "cannot read the backup of '%s' partition %" PRId32,
-                         b->rs->o.topic, p->partition);
+        krt_error_prefix(err, "cannot read the backup of '%s' partition %" PRId32, b->topic,
+                         p->partition);
         return -1;
     }
     ev->partition = p->partition;
@@ -543,27 +532,67 @@ static int bk_next(void *src, struct krt_copy_job *job, int wait_ms, struct krt_
 
 static void bk_close(void *src)
 {
-    struct bk_src *b = src;
-    bk_drop(b, &b->rs->job);
+    struct krt_restore_source *b = src;
+    if (b->open)
+        bk_drop(b);
     if (b->hdrs)
         rd_kafka_headers_destroy(b->hdrs);
     b->hdrs = NULL;
 }
 
-static const struct krt_copy_source_ops backup_source = {
+const struct krt_copy_source_ops krt_restore_source_ops = {
     .start = bk_start, .next = bk_next, .rewind = bk_rewind, .close = bk_close};
+
+int krt_restore_source_init(struct krt_restore_source *b, const char *dir,
+                            const struct krt_backup_manifest *m, const char *topic, int nparts,
+                            struct krt_error *err)
+{
+    *b = (struct krt_restore_source){.dir = dir, .m = m, .topic = topic, .nparts = nparts};
+    if (!(b->open = calloc((size_t)nparts + 1, sizeof(*b->open))))
+        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+void krt_restore_source_free(struct krt_restore_source *b)
+{
+    free(b->open);
+    b->open = NULL;
+}
+
+void krt_restore_provenance(rd_kafka_headers_t *h, const char *id, const char *topic,
+                            const struct krt_copy_record *rec)
+{
+    char part[16], off[24];
+    snprintf(part, sizeof(part), "%" PRId32, rec->partition);
+    snprintf(off, sizeof(off), "%" PRId64, rec->offset);
+    rd_kafka_header_add(h, "krt.restore.id", -1, id, -1);
+    rd_kafka_header_add(h, "krt.source.topic", -1, topic, -1);
+    rd_kafka_header_add(h, "krt.source.partition", -1, part, -1);
+    rd_kafka_header_add(h, "krt.source.offset", -1, off, -1);
+}
 
 /* provenance: which restore, and where the record came from */
 static void copy_decorate(void *opaque, const struct krt_copy_record *rec, rd_kafka_headers_t *h)
 {
     const struct krt_restore *rs = opaque;
-    char part[16], off[24];
-    snprintf(part, sizeof(part), "%" PRId32, rec->partition);
-    snprintf(off, sizeof(off), "%" PRId64, rec->offset);
-    rd_kafka_header_add(h, "krt.restore.id", -1, rs->id, -1);
-    rd_kafka_header_add(h, "krt.source.topic", -1, rs->o.topic, -1);
-    rd_kafka_header_add(h, "krt.source.partition", -1, part, -1);
-    rd_kafka_header_add(h, "krt.source.offset", -1, off, -1);
+    krt_restore_provenance(h, rs->id, rs->o.topic, rec);
+}
+
+struct restore_ctx {
+    struct krt_restore *rs;
+    struct krt_conn *admin;
+};
+
+/* Called after the producer's init_transactions: that fenced any earlier
+ * process of this restore id and waited for its open transaction to end, so
+ * the positions read now are final. The ones read for the plan may be older
+ * (a run of the same id still alive then, or its last commit in flight):
+ * copying from them would write that commit's records twice. */
+static int restore_start(void *opaque, struct krt_copy_job *job, struct krt_error *err)
+{
+    (void)job;
+    struct restore_ctx *x = opaque;
+    return adopt_recorded(x->admin, x->rs, err);
 }
 
 static void copy_meta(void *opaque, const struct krt_copy_part *p, char *buf, size_t n)
@@ -604,11 +633,12 @@ int krt_restore_run(const struct krt_common *c, struct krt_restore *rs, struct k
         return -1;
     krt_conn_trap_signals(&admin);
     int rc = -1;
-    struct bk_src b = {.rs = rs, .admin = &admin, .open = calloc((size_t)rs->nparts + 1, sizeof(*b.open))};
-    if (!b.open) {
-        krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    struct krt_restore_source b;
+    if (krt_restore_source_init(&b, rs->o.dir, &rs->m, rs->o.topic, rs->nparts, err))
         goto out;
-    }
+    struct restore_ctx ctx = {.rs = rs, .admin = &admin};
+    b.on_start = restore_start;
+    b.opaque = &ctx;
     if (!rs->target_exists && create_target(&admin, rs, err))
         goto out;
     rs->target_exists = true;
@@ -618,7 +648,7 @@ int krt_restore_run(const struct krt_common *c, struct krt_restore *rs, struct k
         .source_partitions = rs->target_partitions,
         .group = rs->group,
         .position_topic = rs->target,
-        .src_ops = &backup_source,
+        .src_ops = &krt_restore_source_ops,
         .src = &b,
         .txn_id = rs->txn_id,
         .target = rs->target,
@@ -632,7 +662,7 @@ int krt_restore_run(const struct krt_common *c, struct krt_restore *rs, struct k
     };
     rc = krt_copy_run(c, &admin, &rs->job, err);
 out:
-    free(b.open);
+    krt_restore_source_free(&b);
     rs->finished_ms = krt_now_ms();
     krt_conn_close(&admin);
     return rc;

@@ -83,6 +83,41 @@ struct krt_restore {
     struct krt_copy_job job;
 };
 
+/** @brief The copy engine's source over a backup's segments (restore and
+ *  gap fill): each part of the job read from its @c next to its @c end, one
+ *  partition at a time in the job's order. */
+struct krt_restore_source {
+    const char *dir;                      /**< the backup directory */
+    const struct krt_backup_manifest *m;  /**< its manifest */
+    const char *topic;                    /**< the backed-up topic */
+    int nparts;                           /**< the job's part count */
+    /** Called by the source's start, once the producer has fenced every
+     *  older one (init_transactions): set each part's @c next and @c end
+     *  from state that is final now. NULL: the parts as given. */
+    int (*on_start)(void *opaque, struct krt_copy_job *job, struct krt_error *err);
+    void *opaque;
+    struct krt_backup_source **open; /* per part, opened on its first read */
+    rd_kafka_headers_t *hdrs;        /* the last record's headers */
+};
+
+/** @brief The source's operations (krt_copy_job.src_ops; src: the struct). */
+extern const struct krt_copy_source_ops krt_restore_source_ops;
+
+/** @brief Set up a source of @p nparts parts (strings and manifest borrowed).
+ *  @returns 0, or -1 (out of memory). */
+int krt_restore_source_init(struct krt_restore_source *b, const char *dir,
+                            const struct krt_backup_manifest *m, const char *topic, int nparts,
+                            struct krt_error *err);
+
+/** @brief Free what krt_restore_source_init allocated (after krt_copy_run). */
+void krt_restore_source_free(struct krt_restore_source *b);
+
+/** @brief Add the provenance headers krt.restore.id (@p id),
+ *  krt.source.topic (@p topic), krt.source.partition and krt.source.offset
+ *  (of @p rec) to @p h: what krt_pscan_provenance reads back. */
+void krt_restore_provenance(rd_kafka_headers_t *h, const char *id, const char *topic,
+                            const struct krt_copy_record *rec);
+
 /** @brief Parse --partitions P,P,... into @p o. */
 int krt_restore_partitions_parse(const char *s, struct krt_restore_opts *o, struct krt_error *err);
 
