@@ -20,6 +20,11 @@
 
 struct krt_avro_res;
 
+/** The memory one datum may make the decoder allocate (its JSON value, or
+ *  the map keys it remembers to count repeats), for the whole datum: over it
+ *  the datum fails with "datum larger than N bytes" and the input offset. */
+#define KRT_AVRO_DATUM_MAX ((size_t)128 << 20)
+
 /** @brief A compiled writer->reader resolution. */
 struct krt_avro_decoder {
     struct krt_avro_res *root;

@@ -291,6 +291,46 @@ START_TEST(hostile_values_fail_fast)
 }
 END_TEST
 
+/* The memory bound is per datum: 7 bytes, one array holding an array of
+ * 2^24 - 1 empty records, built 3 GB of JSON while each collection stayed
+ * under its own bound. Counted (no output) it decodes at once; printed it
+ * fails at the datum's bound, naming it and the offset. */
+START_TEST(datum_memory_bound_is_per_datum)
+{
+    struct krt_avro_schema w;
+    struct krt_avro_decoder d;
+    struct krt_error err;
+    size_t used;
+    json_t *out = NULL;
+    ck_assert_int_eq(krt_avro_schema_parse("{\"type\":\"array\",\"items\":{\"type\":\"array\","
+                                           "\"items\":{\"type\":\"record\",\"name\":\"E\","
+                                           "\"fields\":[]}}}",
+                                           "nest", &w, &err),
+                     0);
+    ck_assert_msg(krt_avro_decoder_new(&d, &w, &w, &err) == 0, "%s", err.msg);
+    const unsigned char seven[] = {0x02, 0xFE, 0xFF, 0xFF, 0x0F, 0x00, 0x00};
+    ck_assert_msg(krt_avro_decode(&d, seven, sizeof(seven), &used, NULL, &err) == 0, "%s",
+                  err.msg);
+    ck_assert_uint_eq(used, sizeof(seven));
+    ck_assert_int_eq(krt_avro_decode(&d, seven, sizeof(seven), &used, &out, &err), -1);
+    ck_assert_ptr_null(out);
+    ck_assert_msg(strstr(err.msg, "datum larger than 134217728 bytes") &&
+                      strstr(err.msg, "at byte 5 of the value"),
+                  "%s", err.msg);
+    /* one bound shared by sibling collections: an array of 2^18 - 1 empty
+     * records is printed, two of them in one datum are over the bound */
+    const unsigned char two[] = {0x04, 0xFE, 0xFF, 0x1F, 0x00, 0xFE, 0xFF, 0x1F, 0x00, 0x00};
+    ck_assert_int_eq(krt_avro_decode(&d, two, sizeof(two), &used, &out, &err), -1);
+    ck_assert_msg(strstr(err.msg, "datum larger than 134217728 bytes"), "%s", err.msg);
+    const unsigned char one[] = {0x02, 0xFE, 0xFF, 0x1F, 0x00, 0x00};
+    ck_assert_msg(krt_avro_decode(&d, one, sizeof(one), &used, &out, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(json_array_size(json_array_get(out, 0)), (1u << 18) - 1);
+    json_decref(out);
+    krt_avro_decoder_free(&d);
+    krt_avro_schema_free(&w);
+}
+END_TEST
+
 /* registry schemas: Java's default rules (writer defaults are never used), references */
 START_TEST(registry_schemas_java_defaults_and_references)
 {
@@ -335,4 +375,5 @@ KRT_SUITE("schema", added_field_needs_default_backward, removed_field_without_ol
           promotions_one_way, enum_symbol_removed_needs_enum_default,
           union_branch_missing_and_widening, names_aliases_namespaces_fixed, nested_and_recursive,
           transitive_checks_every_old, bad_schemas_are_named, hostile_values_fail_fast,
+          datum_memory_bound_is_per_datum,
           registry_schemas_java_defaults_and_references)
