@@ -270,6 +270,7 @@ int krt_avro_decoder_new(struct krt_avro_decoder *d, const struct krt_avro_schem
                          const struct krt_avro_schema *reader, struct krt_error *err)
 {
     memset(d, 0, sizeof(*d));
+    d->datum_max = KRT_AVRO_DATUM_MAX;
     struct cctx c = {.d = d};
     d->root = compile(&c, writer->root, reader->root, "", NULL);
     if (c.oom || !d->root) {
@@ -307,6 +308,7 @@ struct rd {
     struct krt_error *err;
     uint64_t repeated_keys; /* map keys seen twice in one map (the last value kept) */
     size_t charged;        /* bytes this datum has made krt allocate so far (estimated) */
+    size_t limit;          /* the bound of charged */
 };
 
 /* The memory one datum may make krt allocate is bounded for the whole datum,
@@ -323,11 +325,11 @@ struct rd {
 
 static int charge(struct rd *b, size_t n)
 {
-    if (n > KRT_AVRO_DATUM_MAX - b->charged)
+    if (n > b->limit - b->charged)
         return krt_error_set(b->err, KRT_ERR_INPUT,
                              "datum larger than %zu bytes in memory at byte %zu of the value "
                              "(krt's bound for one datum)",
-                             (size_t)KRT_AVRO_DATUM_MAX, (size_t)(b->p - b->start));
+                             b->limit, (size_t)(b->p - b->start));
     b->charged += n;
     return 0;
 }
@@ -822,7 +824,7 @@ int krt_avro_decode_stats(const struct krt_avro_decoder *d, const unsigned char 
                           size_t *used, json_t **out, uint64_t *repeated_keys,
                           struct krt_error *err)
 {
-    struct rd b = {.p = buf, .start = buf, .end = buf + len, .err = err};
+    struct rd b = {.p = buf, .start = buf, .end = buf + len, .err = err, .limit = d->datum_max};
     if (out)
         *out = NULL;
     if (repeated_keys)

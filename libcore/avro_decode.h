@@ -32,6 +32,8 @@ struct krt_avro_decoder {
     size_t nall, capall;
     char **defaults; /**< "PATH 'field' = JSON": defaults this pair applies */
     size_t ndefaults;
+    size_t datum_max; /**< the memory bound of one datum: KRT_AVRO_DATUM_MAX
+                       *   from krt_avro_decoder_new() (tests lower it) */
 };
 
 /** @brief Compile the resolution of @p writer data into @p reader's shape.
