@@ -292,12 +292,7 @@ int krt_schema_topic_check(const struct krt_common *c, const struct krt_schema_t
     krt_props_add(&extra, "group.id", "krt-schema-unused", 0);
     krt_props_add(&extra, "enable.auto.commit", "false", 0);
     krt_props_add(&extra, "enable.partition.eof", "true", 0);
-    /* the prefetch queue is most of the peak RSS: each queued record also
-     * holds its op and a share of its fetch buffer, about 4x its bytes
-     * (1,000,000 records of 291 bytes, 6 partitions: 16 MB gave 101-109 MB
-     * RSS, 8 MB 56-69 MB, 4 MB 50-56 MB; 8 MB still holds ~27,000 records
-     * ahead of the decoder). -X queued.max.messages.kbytes overrides it. */
-    krt_props_add(&extra, "queued.max.messages.kbytes", "8192", 0);
+    krt_props_add(&extra, "queued.max.messages.kbytes", "16384", 0);
     struct krt_conn conn;
     int rc = krt_conn_open(&conn, c, KRT_CONN_CONSUMER, &extra, err);
     krt_props_free(&extra);
