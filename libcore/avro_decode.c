@@ -270,6 +270,7 @@ int krt_avro_decoder_new(struct krt_avro_decoder *d, const struct krt_avro_schem
                          const struct krt_avro_schema *reader, struct krt_error *err)
 {
     memset(d, 0, sizeof(*d));
+    d->datum_max = KRT_AVRO_DATUM_MAX;
     struct cctx c = {.d = d};
     d->root = compile(&c, writer->root, reader->root, "", NULL);
     if (c.oom || !d->root) {
@@ -305,9 +306,33 @@ void krt_avro_decoder_free(struct krt_avro_decoder *d)
 struct rd {
     const unsigned char *p, *start, *end;
     struct krt_error *err;
-    int printing;          /* a JSON value is being built */
     uint64_t repeated_keys; /* map keys seen twice in one map (the last value kept) */
+    size_t charged;        /* bytes this datum has made krt allocate so far (estimated) */
+    size_t limit;          /* the bound of charged */
 };
+
+/* The memory one datum may make krt allocate is bounded for the whole datum,
+ * not per collection: nested collections of items that take no byte would
+ * otherwise multiply their bounds (7 bytes of input built 3 GB of JSON).
+ * Each JSON value, array slot, map entry and remembered map key is charged
+ * as it is allocated, by an estimate at least its cost in jansson and
+ * malloc; the datum fails at the first charge over the bound. */
+#define COST_SLOT 16    /* an array slot (jansson doubles its arrays) */
+#define COST_ENTRY 96   /* an object entry: hashtable pair, list node, key copy */
+#define COST_VALUE 48   /* a string, integer or real value */
+#define COST_OBJECT 256 /* an object with its first buckets */
+#define COST_KEYREF 32  /* a remembered map key (a doubling vector of 16-byte refs) */
+
+static int charge(struct rd *b, size_t n)
+{
+    if (n > b->limit - b->charged)
+        return krt_error_set(b->err, KRT_ERR_INPUT,
+                             "datum larger than %zu bytes in memory at byte %zu of the value "
+                             "(krt's bound for one datum)",
+                             b->limit, (size_t)(b->p - b->start));
+    b->charged += n;
+    return 0;
+}
 
 static int truncated(struct rd *b)
 {
@@ -351,10 +376,9 @@ static int read_len(struct rd *b, size_t *n)
  * item that takes no byte at all (null, a fixed of size 0, a record of such
  * fields) is bounded by Java's collection limit (SystemLimitException:
  * 2^31 - 9 items); such blocks are skipped in one step when nothing is
- * printed, so a huge count costs no time, and at most KRT_PRINT_EMPTY_ITEMS
- * of them are turned into JSON (the decode command's output). */
+ * printed, so a huge count costs no time; turned into JSON (the decode
+ * command's output), every item is charged to the datum's memory bound. */
 #define JAVA_MAX_ITEMS 2147483639LL
-#define KRT_PRINT_EMPTY_ITEMS (1LL << 24)
 
 /* does every value of @p n encode to zero bytes? */
 static int always_empty(const struct krt_avro_node *n, int depth)
@@ -403,11 +427,6 @@ static int block_count(struct rd *b, const struct krt_avro_node *item, int is_ma
                              "a block of %lld items at byte %zu: more than the %lld items Java's "
                              "Avro reads in one array",
                              (long long)*l, (size_t)(b->p - b->start), JAVA_MAX_ITEMS);
-    if (*empty && b->printing && *l > KRT_PRINT_EMPTY_ITEMS - *total)
-        return krt_error_set(b->err, KRT_ERR_INPUT,
-                             "an array of more than %lld items that take no byte at byte %zu: "
-                             "valid, but too many to print",
-                             KRT_PRINT_EMPTY_ITEMS, (size_t)(b->p - b->start));
     *total += *l;
     return 0;
 }
@@ -524,6 +543,8 @@ static int read_prim(struct rd *b, enum krt_avro_type t, enum krt_avro_type as, 
         if (t == KRT_AVRO_INT && (l < INT32_MIN || l > INT32_MAX))
             return krt_error_set(b->err, KRT_ERR_INPUT, "int out of range at byte %zu",
                                  (size_t)(b->p - b->start));
+        if (out && charge(b, COST_VALUE))
+            return -1;
         if (out)
             *out = as == KRT_AVRO_FLOAT    ? real((double)(float)l)
                    : as == KRT_AVRO_DOUBLE ? real((double)l)
@@ -536,6 +557,8 @@ static int read_prim(struct rd *b, enum krt_avro_type t, enum krt_avro_type as, 
                      (uint32_t)b->p[3] << 24;
         float f;
         memcpy(&f, &u, 4);
+        if (out && charge(b, COST_VALUE))
+            return -1;
         b->p += 4;
         if (out)
             *out = real((double)f);
@@ -549,6 +572,8 @@ static int read_prim(struct rd *b, enum krt_avro_type t, enum krt_avro_type as, 
             u = u << 8 | b->p[i];
         double d;
         memcpy(&d, &u, 8);
+        if (out && charge(b, COST_VALUE))
+            return -1;
         b->p += 8;
         if (out)
             *out = real(d);
@@ -557,6 +582,8 @@ static int read_prim(struct rd *b, enum krt_avro_type t, enum krt_avro_type as, 
     case KRT_AVRO_BYTES:
     case KRT_AVRO_STRING:
         if (read_len(b, &n))
+            return -1;
+        if (out && charge(b, COST_VALUE + 2 * n)) /* bytes: up to 2 UTF-8 bytes each */
             return -1;
         if (as == KRT_AVRO_STRING) {
             json_t *s = json_stringn((const char *)b->p, n);
@@ -632,6 +659,8 @@ static int decode_record(struct rd *b, const struct krt_avro_res *x, json_t **ou
     const struct krt_avro_node *w = x->w, *r = x->r;
     json_t *stackv[64];
     json_t **vals = NULL;
+    if (out && charge(b, COST_OBJECT + COST_ENTRY * r->nfields))
+        return -1;
     if (out) {
         vals = r->nfields <= 64 ? stackv : calloc(r->nfields, sizeof(*vals));
         if (!vals)
@@ -664,7 +693,11 @@ static int decode_record(struct rd *b, const struct krt_avro_res *x, json_t **ou
 static int decode_blocks(struct rd *b, const struct krt_avro_res *x, json_t **out, int depth)
 {
     int is_map = x->kind == RK_MAP;
+    if (out && charge(b, is_map ? COST_OBJECT : COST_VALUE))
+        return -1;
     json_t *c = out ? (is_map ? json_object() : json_array()) : NULL;
+    if (out && !c)
+        return krt_error_set(b->err, KRT_ERR_INTERNAL, "out of memory");
     int64_t l, total = 0;
     int empty;
     size_t n;
@@ -682,16 +715,22 @@ static int decode_blocks(struct rd *b, const struct krt_avro_res *x, json_t **ou
             if (is_map) {
                 if (read_len(b, &n))
                     goto bad;
+                if (charge(b, c ? COST_ENTRY + n : COST_KEYREF))
+                    goto bad;
                 if (!c && keyset_add(&keys, b->p, n)) {
                     krt_error_set(b->err, KRT_ERR_INTERNAL, "out of memory");
                     goto bad;
                 }
                 key = n < sizeof(keybuf) ? keybuf : malloc(n + 1);
-                if (!key)
+                if (!key) {
+                    krt_error_set(b->err, KRT_ERR_INTERNAL, "out of memory");
                     goto bad;
+                }
                 memcpy(key, b->p, n);
                 key[n] = '\0';
                 b->p += n;
+            } else if (c && charge(b, COST_SLOT)) {
+                goto bad;
             }
             json_t *v = NULL;
             int rc = decode(b, x->inner, c ? &v : NULL, depth + 1);
@@ -702,7 +741,9 @@ static int decode_blocks(struct rd *b, const struct krt_avro_res *x, json_t **ou
                     b->repeated_keys++;
                 /* a key that is not UTF-8 (or holds a NUL) would be dropped
                  * or cut short by jansson: a decode error, never a lost entry */
-                if (is_map ? json_object_setn_new(c, key, n, v) : json_array_append_new(c, v))
+                if (!is_map && json_array_append_new(c, v))
+                    rc = krt_error_set(b->err, KRT_ERR_INTERNAL, "out of memory");
+                else if (is_map && json_object_setn_new(c, key, n, v))
                     rc = krt_error_set(b->err, KRT_ERR_INPUT,
                                        "map key at byte %zu is not UTF-8 text",
                                        (size_t)(b->p - b->start));
@@ -748,12 +789,16 @@ static int decode(struct rd *b, const struct krt_avro_res *x, json_t **out, int 
                                  "enum '%s': symbol %s is not in the reader's symbols and the "
                                  "reader has no enum default",
                                  x->r->fullname, x->w->symbols[l]);
+        if (out && charge(b, COST_VALUE + strlen(x->r->symbols[x->symmap[l]])))
+            return -1;
         if (out)
             *out = json_string(x->r->symbols[x->symmap[l]]);
         return 0;
     case RK_FIXED:
         if ((size_t)(b->end - b->p) < x->w->size)
             return truncated(b);
+        if (out && charge(b, COST_VALUE + 2 * x->w->size))
+            return -1;
         if (out)
             *out = bytes_json(b->p, x->w->size);
         b->p += x->w->size;
@@ -779,7 +824,7 @@ int krt_avro_decode_stats(const struct krt_avro_decoder *d, const unsigned char 
                           size_t *used, json_t **out, uint64_t *repeated_keys,
                           struct krt_error *err)
 {
-    struct rd b = {.p = buf, .start = buf, .end = buf + len, .err = err, .printing = out != NULL};
+    struct rd b = {.p = buf, .start = buf, .end = buf + len, .err = err, .limit = d->datum_max};
     if (out)
         *out = NULL;
     if (repeated_keys)

@@ -20,6 +20,11 @@
 
 struct krt_avro_res;
 
+/** The memory one datum may make the decoder allocate (its JSON value, or
+ *  the map keys it remembers to count repeats), for the whole datum: over it
+ *  the datum fails with "datum larger than N bytes" and the input offset. */
+#define KRT_AVRO_DATUM_MAX ((size_t)128 << 20)
+
 /** @brief A compiled writer->reader resolution. */
 struct krt_avro_decoder {
     struct krt_avro_res *root;
@@ -27,6 +32,8 @@ struct krt_avro_decoder {
     size_t nall, capall;
     char **defaults; /**< "PATH 'field' = JSON": defaults this pair applies */
     size_t ndefaults;
+    size_t datum_max; /**< the memory bound of one datum: KRT_AVRO_DATUM_MAX
+                       *   from krt_avro_decoder_new() (tests lower it) */
 };
 
 /** @brief Compile the resolution of @p writer data into @p reader's shape.

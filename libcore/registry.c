@@ -359,11 +359,12 @@ int krt_registry_level(struct krt_registry *r, const char *subject, char **level
 
 int krt_registry_compatible(struct krt_registry *r, const char *subject, int version,
                             const char *text, bool *compatible, json_t **messages,
-                            struct krt_error *err)
+                            char **unchecked, struct krt_error *err)
 {
     long st;
     json_t *resp;
     *messages = NULL;
+    *unchecked = NULL;
     char *base = subject_path(r, "/compatibility/subjects/", subject, "/versions/", version);
     size_t len = base ? strlen(base) + sizeof("?verbose=true") : 0;
     char *path = base ? malloc(len) : NULL;
@@ -379,9 +380,18 @@ int krt_registry_compatible(struct krt_registry *r, const char *subject, int ver
     if (rc)
         return -1;
     json_t *ic = json_object_get(resp, "is_compatible");
+    if (st == 422) { /* an answer: this registry cannot check this pair */
+        const char *m = json_string_value(json_object_get(resp, "message"));
+        size_t len = 32 + (m ? strlen(m) : 0);
+        *unchecked = malloc(len);
+        if (*unchecked)
+            snprintf(*unchecked, len, "HTTP 422%s%s", m ? ": " : "", m ? m : "");
+        json_decref(resp);
+        return *unchecked ? 0 : krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    }
     if (st != 200 || !json_is_boolean(ic))
         return http_fail(r, "compatibility check", st, resp,
-                         st == 422 || st == 404 ? KRT_ERR_INPUT : KRT_ERR_KAFKA, err);
+                         st == 404 ? KRT_ERR_INPUT : KRT_ERR_KAFKA, err);
     *compatible = json_is_true(ic);
     json_t *m = json_object_get(resp, "messages");
     if (json_is_array(m))
@@ -422,12 +432,18 @@ int krt_registry_register(struct krt_registry *r, const char *subject, const cha
 }
 
 int krt_registry_lookup(struct krt_registry *r, const char *subject, const char *text, int *id,
-                        int *version, struct krt_error *err)
+                        int *version, bool *found, struct krt_error *err)
 {
     long st;
     json_t *resp;
     if (post_schema(r, subject, "", text, &st, &resp, err))
         return -1;
+    if (found)
+        *found = st != 404;
+    if (found && st == 404) { /* 40401 no such subject, 40403 no such schema under it */
+        json_decref(resp);
+        return 0;
+    }
     json_t *jid = json_object_get(resp, "id"), *jv = json_object_get(resp, "version");
     if (st != 200 || !json_is_integer(jid) || !json_is_integer(jv))
         return http_fail(r, "cannot look the schema up under the subject", st, resp,

@@ -82,10 +82,12 @@ int krt_registry_level(struct krt_registry *r, const char *subject, char **level
 
 /** @brief POST /compatibility/subjects/S/versions/V (V < 0: latest) with
  *  @p text; *messages is the registry's reasons array or NULL (Apicurio
- *  gives none). */
+ *  gives none). When the registry answers that it cannot check (HTTP 422:
+ *  Apicurio 3.3.3 for a version with references), *unchecked is its
+ *  answer (caller frees) and 0 is returned; else *unchecked is NULL. */
 int krt_registry_compatible(struct krt_registry *r, const char *subject, int version,
                             const char *text, bool *compatible, json_t **messages,
-                            struct krt_error *err);
+                            char **unchecked, struct krt_error *err);
 
 /** @brief POST /subjects/S/versions: register @p text; *id is its id. */
 int krt_registry_register(struct krt_registry *r, const char *subject, const char *text, int *id,
@@ -94,9 +96,10 @@ int krt_registry_register(struct krt_registry *r, const char *subject, const cha
 /** @brief POST /subjects/S with @p text: the id and version under which
  *  the subject holds this schema (the registry's own answer; a schema
  *  registered again keeps its old version, so "the newest version" is not
- *  it). A schema the subject does not hold is KRT_ERR_INPUT. */
+ *  it). A schema the subject does not hold (HTTP 404) is KRT_ERR_INPUT,
+ *  or, when @p found is not NULL, 0 with *found false. */
 int krt_registry_lookup(struct krt_registry *r, const char *subject, const char *text, int *id,
-                        int *version, struct krt_error *err);
+                        int *version, bool *found, struct krt_error *err);
 
 /** @brief Parse a schema the registry holds: its references resolved
  *  (krt_registry_resolve_refs()) and its defaults checked as Java's Avro

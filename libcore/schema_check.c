@@ -86,13 +86,16 @@ int krt_schema_check_registry(struct krt_schema_check *c, struct krt_registry *r
         struct krt_schema_registry_verdict *v = &c->reg[c->nreg];
         v->version = transitive ? c->versions[i] : -1;
         if (krt_registry_compatible(reg, subject, v->version, c->neu.text, &v->compatible,
-                                    &v->messages, err))
+                                    &v->messages, &v->unchecked, err))
             return -1;
         c->nreg++;
-        if (!v->compatible)
+        if (v->unchecked)
+            c->reg_unchecked = true;
+        else if (!v->compatible)
             c->reg_compatible = false;
     }
-    c->disagree = c->compatible != c->reg_compatible;
+    /* a registry that could not check says nothing to disagree with */
+    c->disagree = c->compatible ? !c->reg_compatible : c->reg_compatible && !c->reg_unchecked;
     return 0;
 }
 
@@ -100,6 +103,11 @@ int krt_schema_check_registry(struct krt_schema_check *c, struct krt_registry *r
 int krt_schema_check_register(struct krt_schema_check *c, struct krt_registry *reg,
                               const char *plan_path, struct krt_error *err)
 {
+    if (c->compatible && c->reg_compatible && c->reg_unchecked)
+        return krt_error_set(err, KRT_ERR_REFUSED,
+                             "not registering under '%s': the registry could not check the "
+                             "schema (krt found it compatible)",
+                             c->subject);
     if (!c->compatible || !c->reg_compatible)
         return krt_error_set(err, KRT_ERR_REFUSED,
                              "not registering under '%s': %s found the schema incompatible",
@@ -125,6 +133,13 @@ int krt_schema_check_register(struct krt_schema_check *c, struct krt_registry *r
         snprintf(path, sizeof(path), "%s/krt-schema-register-%s-%s.json", dir && *dir ? dir : ".",
                  safe, ts);
     }
+    /* the registry's own answer for this text, before any change: a text the
+     * subject holds already is not registered again (nothing to undo), and
+     * the undo written before the request is exact */
+    int id = -1, ver = -1;
+    bool existed = false;
+    if (krt_registry_lookup(reg, c->subject, c->neu.text, &id, &ver, &existed, err))
+        return -1;
     json_t *plan = krt_schema_check_json(c), *before = json_array();
     for (size_t i = 0; i < c->nversions; i++)
         json_array_append_new(before, json_integer(c->versions[i]));
@@ -133,8 +148,17 @@ int krt_schema_check_register(struct krt_schema_check *c, struct krt_registry *r
     json_object_set_new(plan, "subject", json_string(c->subject));
     json_object_set_new(plan, "versions_before", before);
     json_object_set_new(plan, "schema", json_string(c->neu.text));
-    json_object_set_new(plan, "undo", json_string("DELETE /subjects/SUBJECT/versions/NEW_VERSION "
-                                                  "(soft delete) removes the new version"));
+    char undo[1000];
+    if (existed)
+        snprintf(undo, sizeof(undo),
+                 "none: version %d was registered before this run (nothing was added)", ver);
+    else /* the number is the registry's to give: named by the text */
+        snprintf(undo, sizeof(undo),
+                 "DELETE /subjects/%.400s/versions/V (soft delete), V being the version "
+                 "POST /subjects/%.200s answers for this schema",
+                 c->subject, c->subject);
+    json_object_set_new(plan, "undo", json_string(undo));
+    json_object_set_new(plan, "already_registered", json_boolean(existed));
     /* written, fsynced (file and directory) before the request */
     if (krt_json_write_file(path, json_incref(plan), 1, err) || !(c->plan_path = strdup(path))) {
         if (!err->code)
@@ -142,38 +166,37 @@ int krt_schema_check_register(struct krt_schema_check *c, struct krt_registry *r
         json_decref(plan);
         return -1;
     }
-    int id, ver = -1;
+#ifdef KRT_TEST_HOOKS
+    /* KRT_TEST_REGISTER_STOP: stop here, so a test reads the plan exactly as
+     * it was before the request (compiled only with -Dtest_hooks=true) */
+    if (getenv("KRT_TEST_REGISTER_STOP")) {
+        json_decref(plan);
+        return krt_error_set(err, KRT_ERR_INTERNAL, "test hook: stopped before the request");
+    }
+#endif
+    if (existed) {
+        c->registered_id = id;
+        c->registered_version = ver;
+        json_object_set_new(plan, "registered", json_pack("{s:i,s:i}", "id", id, "version", ver));
+        return krt_json_write_file(path, plan, 0, err);
+    }
     if (krt_registry_register(reg, c->subject, c->neu.text, &id, err)) {
         json_decref(plan);
         return -1;
     }
     c->registered_id = id;
-    /* the version the registry holds this schema under, from its own answer:
-     * the newest version is another one when the text was registered before
-     * (the registry answers with the old id and adds no version) or when
-     * someone registered concurrently */
-    if (krt_registry_lookup(reg, c->subject, c->neu.text, &id, &ver, err)) {
+    /* the version the registry holds this schema under, from its own answer
+     * (someone may have registered concurrently) */
+    if (krt_registry_lookup(reg, c->subject, c->neu.text, &id, &ver, NULL, err)) {
         krt_error_prefix(err, "registered under '%s' as id %d, but", c->subject,
                          c->registered_id);
         json_decref(plan);
         return -1;
     }
     c->registered_version = ver;
-    /* the undo, now that the version is known: the plan file gets it too.
-     * A version the subject held before this run was not made by it: its
-     * undo is nothing (deleting it would remove a schema producers use). */
-    bool existed = false;
-    for (size_t i = 0; i < c->nversions; i++)
-        existed |= c->versions[i] == ver;
-    char undo[600];
-    if (existed)
-        snprintf(undo, sizeof(undo),
-                 "none: version %d was registered before this run (nothing was added)", ver);
-    else
-        snprintf(undo, sizeof(undo), "DELETE /subjects/%.400s/versions/%d (soft delete)",
-                 c->subject, ver);
+    snprintf(undo, sizeof(undo), "DELETE /subjects/%.400s/versions/%d (soft delete)", c->subject,
+             ver);
     json_object_set_new(plan, "undo", json_string(undo));
-    json_object_set_new(plan, "already_registered", json_boolean(existed));
     json_object_set_new(plan, "registered", json_pack("{s:i,s:i}", "id", c->registered_id,
                                                        "version", ver));
     return krt_json_write_file(path, plan, 0, err);
@@ -200,7 +223,9 @@ void krt_schema_check_print(const struct krt_schema_check *c, FILE *f)
     if (!c->subject)
         return;
     fprintf(f, "registry (subject '%s'): %s\n", c->subject,
-            c->reg_compatible ? "compatible" : "INCOMPATIBLE");
+            !c->reg_compatible ? "INCOMPATIBLE"
+            : c->reg_unchecked ? "registry could not check"
+                               : "compatible");
     for (size_t i = 0; i < c->nreg; i++) {
         const struct krt_schema_registry_verdict *v = &c->reg[i];
         char ver[32];
@@ -208,6 +233,10 @@ void krt_schema_check_print(const struct krt_schema_check *c, FILE *f)
             snprintf(ver, sizeof(ver), "latest");
         else
             snprintf(ver, sizeof(ver), "version %d", v->version);
+        if (v->unchecked) {
+            fprintf(f, "  against %s: registry could not check: %s\n", ver, v->unchecked);
+            continue;
+        }
         fprintf(f, "  against %s: %s", ver, v->compatible ? "compatible" : "incompatible");
         if (!v->messages || !json_array_size(v->messages))
             fprintf(f, " (the registry gave no reasons)\n");
@@ -255,13 +284,21 @@ json_t *krt_schema_check_json(const struct krt_schema_check *c)
     if (c->subject) {
         json_t *reg = json_object(), *checks = json_array();
         json_object_set_new(reg, "subject", json_string(c->subject));
-        json_object_set_new(reg, "compatible", json_boolean(c->reg_compatible));
+        json_object_set_new(reg, "compatible", c->reg_compatible && c->reg_unchecked
+                                                   ? json_null()
+                                                   : json_boolean(c->reg_compatible));
+        json_object_set_new(reg, "could_not_check", json_boolean(c->reg_unchecked));
         for (size_t i = 0; i < c->nreg; i++) {
             json_t *o = json_object();
             json_object_set_new(o, "version", c->reg[i].version < 0
                                                   ? json_string("latest")
                                                   : json_integer(c->reg[i].version));
-            json_object_set_new(o, "compatible", json_boolean(c->reg[i].compatible));
+            json_object_set_new(o, "compatible", c->reg[i].unchecked
+                                                     ? json_null()
+                                                     : json_boolean(c->reg[i].compatible));
+            json_object_set_new(o, "could_not_check", c->reg[i].unchecked
+                                                          ? json_string(c->reg[i].unchecked)
+                                                          : json_null());
             json_object_set_new(o, "messages", c->reg[i].messages
                                                    ? json_incref(c->reg[i].messages)
                                                    : json_null());
@@ -295,8 +332,10 @@ void krt_schema_check_free(struct krt_schema_check *c)
     free(c->old_labels);
     krt_avro_schema_free(&c->neu);
     krt_schema_compat_free(&c->reasons);
-    for (size_t i = 0; i < c->nreg; i++)
+    for (size_t i = 0; i < c->nreg; i++) {
         json_decref(c->reg[i].messages);
+        free(c->reg[i].unchecked);
+    }
     free(c->reg);
     free(c->plan_path);
     free(c->versions);

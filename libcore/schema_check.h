@@ -18,6 +18,7 @@ struct krt_schema_registry_verdict {
     int version;   /**< subject version checked against, or -1 for "latest" */
     bool compatible;
     json_t *messages; /**< the registry's reasons (array), or NULL when it gave none */
+    char *unchecked;  /**< the registry could not check: its answer (else NULL) */
 };
 
 /** @brief The outcome of a check. */
@@ -34,7 +35,8 @@ struct krt_schema_check {
     const char *subject;
     struct krt_schema_registry_verdict *reg;
     size_t nreg;
-    bool reg_compatible;
+    bool reg_compatible; /**< no check the registry answered said incompatible */
+    bool reg_unchecked;  /**< the registry could not check some version */
     bool disagree; /**< krt and the registry answer differently */
     /* registration (--execute) */
     int registered_id;      /**< -1 when nothing was registered */
@@ -56,7 +58,9 @@ int krt_schema_check_run(struct krt_schema_check *c, struct krt_error *err);
  *  version for a transitive level, else the latest), take the level from the
  *  registry unless @p level_given, compute krt's verdict, and ask the
  *  registry for its own (against latest, or every version when transitive).
- *  Records a disagreement. c->neu must be parsed already. */
+ *  Records a disagreement. A version the registry answers it cannot check
+ *  (HTTP 422) is recorded as such (reg_unchecked), krt's verdict stands
+ *  beside it. c->neu must be parsed already. */
 int krt_schema_check_registry(struct krt_schema_check *c, struct krt_registry *reg,
                               const char *subject, bool level_given, struct krt_error *err);
 

@@ -143,6 +143,17 @@ static void check_record(struct ctx *c, const struct krt_avro_node *r,
                 reason(c, fp, rf->name,
                        "removed, and the old schema has no default for it (old readers "
                        "cannot fill it)");
+        } else {
+            /* a reader fills the field with its default: the default must be
+             * valid by the specification's rules, whoever parsed the schema
+             * (a registry's old versions are parsed by Java's looser rules,
+             * and Java's reader fails at run time on, e.g., an enum default
+             * that is not a symbol) */
+            char why[400];
+            if (krt_avro_default_check(rf->type, rf->def, why, sizeof(why)))
+                reason(c, fp, rf->name, "%s, and the %s schema's default for it is not valid: %s",
+                       c->reader_is_new ? "added" : "removed", c->reader_is_new ? "new" : "old",
+                       why);
         }
     }
 }

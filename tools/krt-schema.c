@@ -145,7 +145,10 @@ static int cmd_check(struct krt_common *c, const struct args *a)
         krt_schema_check_print(&chk, stdout);
     if (a->registry && !c->execute && c->verbosity)
         krt_notef(c->prog, "dry run: nothing registered (--execute registers when both say compatible)");
-    rc = chk.compatible && (!a->registry || chk.reg_compatible) ? KRT_EXIT_OK : KRT_EXIT_FINDINGS;
+    /* a registry that could not check is a warning: krt's verdict alone */
+    rc = chk.compatible && (!a->registry || (chk.reg_compatible && !chk.reg_unchecked))
+             ? KRT_EXIT_OK
+             : KRT_EXIT_FINDINGS;
     goto out;
 usage:
     rc = krt_usage_error(c, &err);

@@ -169,6 +169,68 @@ eq "register again: the plan's undo deletes nothing (that version existed before
     "$(jq -c '[.undo, .already_registered]' "$tmp/again-plan.json")" \
     "[\"none: version $(jq -r .version <<<"$lookup") was registered before this run (nothing was added)\",true]"
 
+# the plan's undo is exact before the request: the test hook
+# KRT_TEST_REGISTER_STOP stops krt right after the plan is written (fsynced)
+run env KRT_TEST_REGISTER_STOP=1 "$build/tools/krt-schema" register --registry "$R" \
+    --plan-file "$tmp/stop-again.json" --subject "$sub-value" "$o.old.avsc" --execute
+eq "register, stopped before the request: a text held already has the undo 'none' from the start" \
+    "$(jq -c '[.undo, .already_registered]' "$tmp/stop-again.json")" \
+    "[\"none: version $(jq -r .version <<<"$lookup") was registered before this run (nothing was added)\",true]"
+printf '{"type":"record","name":"Fresh%s","fields":[{"name":"a","type":"int"}]}' "$$" >"$tmp/fresh.avsc"
+run env KRT_TEST_REGISTER_STOP=1 "$build/tools/krt-schema" register --registry "$R" \
+    --plan-file "$tmp/stop-fresh.json" --subject "$sub-value" "$tmp/fresh.avsc" --execute
+eq "register, stopped before the request: nothing registered" \
+    "$(curl -sf "$R/subjects/$sub-value/versions")" "$versions_now"
+eq "register, stopped before the request: a new text's undo deletes the version the registry answers for it" \
+    "$(jq -c '[.undo, .already_registered]' "$tmp/stop-fresh.json")" \
+    "[\"DELETE /subjects/$sub-value/versions/V (soft delete), V being the version POST /subjects/$sub-value answers for this schema\",false]"
+run krt schema register --json --registry "$R" --plan-file "$tmp/fresh-plan.json" \
+    --subject "$sub-value" "$tmp/fresh.avsc" --execute
+lookup=$(curl -sf -X POST -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+    --data "$(jq -n --rawfile s "$tmp/fresh.avsc" '{schema: $s}')" "$R/subjects/$sub-value")
+eq "register a new text: the plan's undo names the version the registry's lookup gives" \
+    "$rc $(jq -c '[.undo, .already_registered]' "$tmp/fresh-plan.json")" \
+    "0 [\"DELETE /subjects/$sub-value/versions/$(jq -r .version <<<"$lookup") (soft delete)\",false]"
+
+# --- FORWARD: the registry's old versions read data written with the new ----
+# An enum default that is no symbol: Java's parser (the registry's) accepts
+# it, Apicurio's check calls the change compatible, and Java's own reader
+# fails on the new data (the oracle: Avro's GenericDatumReader, from the jar
+# the registry runs). The old schema is the reader: its default must be
+# valid by the specification's rules, as in the offline check.
+avro_jars=$(find "$HOME/.cache/krt" -path "*apicurio-$(cat "$KRT_REGISTRY_DIR/version")/*" \
+    \( -name 'org.apache.avro.avro-1*.jar' -o -name '*jackson-core-2*.jar' \
+    -o -name '*jackson-databind-2*.jar' -o -name '*jackson-annotations-2*.jar' \
+    -o -name '*slf4j-api*.jar' \) 2>/dev/null | paste -sd:)
+[[ $avro_jars == *avro-1* ]] || bail "Java's Avro jar (the oracle) not found under ~/.cache/krt"
+avro_java() { java -cp "$avro_jars" "$src/tests/helpers/AvroResolve.java" "$@" 2>/dev/null; }
+fsub="$sub-fwd"
+printf '{"type":"record","name":"F","fields":[{"name":"a","type":"int"},{"name":"b","type":{"type":"enum","name":"E","symbols":["A"]},"default":"ZZ"}]}' >"$tmp/fwd-old.avsc"
+printf '{"type":"record","name":"F","fields":[{"name":"a","type":"int"}]}' >"$tmp/fwd-new.avsc"
+printf '{"type":"record","name":"F","fields":[{"name":"a","type":"int"},{"name":"b","type":{"type":"enum","name":"E","symbols":["A"]},"default":"A"}]}' >"$tmp/fwd-good.avsc"
+curl -sf -X POST -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+    --data "$(jq -n --rawfile s "$tmp/fwd-old.avsc" '{schema: $s}')" "$R/subjects/$fsub/versions" >/dev/null \
+    || bail "cannot register the FORWARD case's old schema"
+curl -sf -X PUT -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+    -d '{"compatibility":"FORWARD"}' "$R/config/$fsub" >/dev/null || bail "cannot set the level"
+run avro_java "$tmp/fwd-new.avsc" "$tmp/fwd-old.avsc"
+eq "oracle: Java's Avro reader with the old schema fails on the new data" "$rc $out" \
+    "1 fails enum value 'ZZ' is not in the enum symbol set: [A]"
+run avro_java "$tmp/fwd-new.avsc" "$tmp/fwd-good.avsc"
+eq "oracle: with a valid enum default it reads" "$rc $out" '0 read {"a": 1, "b": "A"}'
+run krt schema check --json --registry "$R" --subject "$fsub" "$tmp/fwd-new.avsc"
+eq "FORWARD against the registry: krt incompatible (exit 1) where the registry says compatible" \
+    "$rc $(jq -c '[.level, .compatible, .registry.compatible, .registry.disagreement]' <<<"$out")" \
+    '1 ["FORWARD",false,true,true]'
+contains "FORWARD: the reason names the old schema's field and its default" \
+    "$(jq -r '.reasons[] | .direction + " " + .path + " " + .field + ": " + .message' <<<"$out")" \
+    "old reads new /fields/1 b: removed, and the old schema's default for it is not valid: default must be a symbol of enum 'E'"
+run krt schema check --json --level FULL_TRANSITIVE --registry "$R" --subject "$fsub" "$tmp/fwd-new.avsc"
+eq "FULL_TRANSITIVE against the registry: the same reason" \
+    "$rc $(jq -c '[.reasons[] | [.direction, .field]]' <<<"$out")" '1 [["old reads new","b"]]'
+run krt schema check --json --level BACKWARD --registry "$R" --subject "$fsub" "$tmp/fwd-new.avsc"
+eq "BACKWARD (the new schema reads): no reason" "$(jq -c '.reasons' <<<"$out")" '[]'
+
 # --- check-topic: records of v1 and v2 in Confluent wire format --------------
 topic=$(topic_name schema)
 create_topic "$topic" 3 1
@@ -289,6 +351,35 @@ frames frames "$tmp/cust-inline.avsc" "$cid" 20 17 | produce_frames "$reft" 1 ||
 run krt schema check-topic "$reft" --reader "$tmp/cust-reader.avsc" --registry "$R" --json
 eq "check-topic: a writer schema with a reference and Java-only defaults decodes (exit 0)" \
     "$rc $(jq -c '[.writers[] | [.schema_id, .decoded, .failed, .schema_error]]' <<<"$out")" "0 [[$cid,20,0,null]]"
+# check --registry against a version with references: Apicurio 3.3.3 answers
+# HTTP 422 (asked directly here, the oracle); krt gives its own verdict beside
+# "registry could not check", exits 1 (a warning) and registers nothing
+curl -sf -X PUT -H "$H" -d '{"compatibility":"BACKWARD"}' "$R/config/$csub" >/dev/null \
+    || bail "cannot set the level of $csub"
+eq "the registry cannot check against a version with references (HTTP 422)" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$H" \
+        --data "$(jq -n --rawfile s "$tmp/cust-reader.avsc" '{schema: $s}')" \
+        "$R/compatibility/subjects/$csub/versions/latest")" 422
+run krt schema check --json --registry "$R" --subject "$csub" "$tmp/cust-reader.avsc"
+eq "check --registry, registry could not check: exit 1, krt's verdict compatible" \
+    "$rc $(jq -c '[.compatible, .registry.compatible, .registry.could_not_check, .registry.disagreement]' <<<"$out")" \
+    "1 [true,null,true,false]"
+contains "check --registry: the registry's answer is reported" \
+    "$(jq -r '.registry.checks[0].could_not_check' <<<"$out")" "HTTP 422"
+run krt schema check --registry "$R" --subject "$csub" "$tmp/cust-reader.avsc"
+contains "check --registry, table: registry could not check" "$out" \
+    "against latest: registry could not check: HTTP 422"
+cvers=$(curl -sf "$R/subjects/$csub/versions")
+run krt schema register --registry "$R" --subject "$csub" --plan-file "$tmp/cust-plan.json" \
+    "$tmp/cust-reader.avsc" --execute
+eq "register when the registry could not check: refused (exit 4), nothing registered" \
+    "$rc $(curl -sf "$R/subjects/$csub/versions")" "4 $cvers"
+cp "$tmp/cust-reader.avsc" "$tmp/cust-bad.avsc"
+sed -i 's/"name":"id","type":"long"/"name":"id","type":"int"/' "$tmp/cust-bad.avsc"
+run krt schema check --json --registry "$R" --subject "$csub" "$tmp/cust-bad.avsc"
+eq "registry could not check, krt incompatible: exit 1, krt's reason" \
+    "$rc $(jq -c '[.compatible, .registry.could_not_check, [.reasons[].field]]' <<<"$out")" \
+    '1 [false,true,["id"]]'
 # the repeated map key is counted by check-topic too
 mapt=$(topic_name schema-map)
 create_topic "$mapt" 1 1

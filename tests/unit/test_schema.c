@@ -70,6 +70,33 @@ START_TEST(removed_field_without_old_default_forward)
 }
 END_TEST
 
+/* an old version read from a registry (Java's looser default rules) is the
+ * reader at FORWARD: the default it fills a removed field with must be valid
+ * by the specification's rules, as for a schema file */
+START_TEST(old_reader_default_checked_strictly)
+{
+    struct krt_avro_schema old, neu;
+    struct krt_schema_reasons r = {0};
+    struct krt_error err;
+    struct krt_avro_parse_opts java = {.java_defaults = 1};
+    ck_assert_msg(krt_avro_schema_parse_opts(
+                      REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"b\",\"type\":{\"type\":"
+                          "\"enum\",\"name\":\"E\",\"symbols\":[\"A\"]},\"default\":\"ZZ\"}"),
+                      "registry", &java, &old, &err) == 0,
+                  "%s", err.msg);
+    ck_assert_int_eq(krt_avro_schema_parse(REC("{\"name\":\"a\",\"type\":\"int\"}"), "new", &neu, &err), 0);
+    ck_assert_int_eq(krt_schema_compat_level(KRT_LEVEL_FORWARD, &old, 1, &neu, &r, &err), 0);
+    ck_assert_uint_eq(r.n, 1);
+    ck_assert(has_reason(&r, "/fields/1", "b", "default for it is not valid"));
+    krt_schema_compat_free(&r);
+    ck_assert_int_eq(krt_schema_compat_level(KRT_LEVEL_BACKWARD, &old, 1, &neu, &r, &err), 0);
+    ck_assert_uint_eq(r.n, 0);
+    krt_schema_compat_free(&r);
+    krt_avro_schema_free(&old);
+    krt_avro_schema_free(&neu);
+}
+END_TEST
+
 START_TEST(promotions_one_way)
 {
     static const char *const chain[] = {"int", "long", "float", "double"};
@@ -291,6 +318,52 @@ START_TEST(hostile_values_fail_fast)
 }
 END_TEST
 
+/* The memory bound is per datum: 7 bytes, one array holding an array of
+ * 2^24 - 1 empty records, built 3 GB of JSON while each collection stayed
+ * under its own bound. Counted (no output) it decodes at once; printed it
+ * fails at the datum's bound, naming it and the offset. The bound is lowered
+ * to 4 MiB here (the default, 128 MiB, is seconds of work under ASan on a
+ * loaded machine; krt-schema decode of the same 7 bytes peaked at 121 MB). */
+START_TEST(datum_memory_bound_is_per_datum)
+{
+    struct krt_avro_schema w;
+    struct krt_avro_decoder d;
+    struct krt_error err;
+    size_t used;
+    json_t *out = NULL;
+    ck_assert_int_eq(krt_avro_schema_parse("{\"type\":\"array\",\"items\":{\"type\":\"array\","
+                                           "\"items\":{\"type\":\"record\",\"name\":\"E\","
+                                           "\"fields\":[]}}}",
+                                           "nest", &w, &err),
+                     0);
+    ck_assert_msg(krt_avro_decoder_new(&d, &w, &w, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(d.datum_max, KRT_AVRO_DATUM_MAX);
+    ck_assert_uint_eq(KRT_AVRO_DATUM_MAX, 134217728);
+    d.datum_max = 4 << 20;
+    const unsigned char seven[] = {0x02, 0xFE, 0xFF, 0xFF, 0x0F, 0x00, 0x00};
+    ck_assert_msg(krt_avro_decode(&d, seven, sizeof(seven), &used, NULL, &err) == 0, "%s",
+                  err.msg);
+    ck_assert_uint_eq(used, sizeof(seven));
+    ck_assert_int_eq(krt_avro_decode(&d, seven, sizeof(seven), &used, &out, &err), -1);
+    ck_assert_ptr_null(out);
+    ck_assert_msg(strstr(err.msg, "datum larger than 4194304 bytes") &&
+                      strstr(err.msg, "at byte 5 of the value"),
+                  "%s", err.msg);
+    /* one bound shared by sibling collections: an array of 10,000 empty
+     * records (about 2.7 MB charged) is printed, two of them in one datum are
+     * over the bound */
+    const unsigned char two[] = {0x04, 0xA0, 0x9C, 0x01, 0x00, 0xA0, 0x9C, 0x01, 0x00, 0x00};
+    ck_assert_int_eq(krt_avro_decode(&d, two, sizeof(two), &used, &out, &err), -1);
+    ck_assert_msg(strstr(err.msg, "datum larger than 4194304 bytes"), "%s", err.msg);
+    const unsigned char one[] = {0x02, 0xA0, 0x9C, 0x01, 0x00, 0x00};
+    ck_assert_msg(krt_avro_decode(&d, one, sizeof(one), &used, &out, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(json_array_size(json_array_get(out, 0)), 10000);
+    json_decref(out);
+    krt_avro_decoder_free(&d);
+    krt_avro_schema_free(&w);
+}
+END_TEST
+
 /* registry schemas: Java's default rules (writer defaults are never used), references */
 START_TEST(registry_schemas_java_defaults_and_references)
 {
@@ -335,4 +408,5 @@ KRT_SUITE("schema", added_field_needs_default_backward, removed_field_without_ol
           promotions_one_way, enum_symbol_removed_needs_enum_default,
           union_branch_missing_and_widening, names_aliases_namespaces_fixed, nested_and_recursive,
           transitive_checks_every_old, bad_schemas_are_named, hostile_values_fail_fast,
+          datum_memory_bound_is_per_datum, old_reader_default_checked_strictly,
           registry_schemas_java_defaults_and_references)
