@@ -134,21 +134,6 @@ account() {
     say "   accounting: acked $acked, survived $survived, lost $lost $( ((lost > 0)) && echo "$lost_ranges")"
 }
 
-# backup_once DIR TOPIC: a one-shot krt-backup, as cron runs it, run again
-# (at most 3 times, 5 s apart) when it exits 3 (a Kafka error): a backup
-# taken while a broker is down failed with "cannot list consumer groups:
-# Broker: Coordinator load in progress" and wrote no manifest. Every attempt
-# is printed; returns krt-backup's last exit code.
-backup_once() {
-    local try
-    for try in 1 2 3; do
-        rb "$(krt_path backup)" --dir "$1" --topic "$2"
-        ((rb_rc == 3)) || break
-        ((try < 3)) && { say "   krt-backup: a Kafka error (exit 3): run again in 5 s, as the next cron run would"; sleep 5; }
-    done
-    return "$rb_rc"
-}
-
 # result NAME FAULT ACKED LOST RECOVERED RTO PASS(0|1) EXPECT [NOTE]: one row
 result() {
     jq -cn --arg drill "$1" --arg fault "$2" --arg acked "$3" --arg lost "$4" \

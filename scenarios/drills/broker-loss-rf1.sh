@@ -45,12 +45,13 @@ drill_broker_loss_rf1() {
 
     step "the last backup (one-shot, as a scheduled krt-backup would run), during the load"
     load_wait_acked "$work/rf1.acked" $(($(acked_count "$work/rf1.acked") + records / 20)) 300
-    backup_once "$work/rf1-backup" "$t" || { ok=0; why+=("krt-backup: exit $rb_rc"); }
+    rb "$(krt_path backup)" --dir "$work/rf1-backup" --topic "$t"
+    ((rb_rc == 0)) || { ok=0; why+=("krt-backup: exit $rb_rc"); }
     local cut
-    cut=$(jq -r --arg t "$t" '[.topics[] | select(.name == $t) | .partitions[] | "\(.partition)=\(.cut)"] | join(",")' "$work/rf1-backup/manifest.json" 2>/dev/null || echo "0=0")
+    cut=$(jq -r --arg t "$t" '[.topics[] | select(.name == $t) | .partitions[] | "\(.partition)=\(.cut)"] | join(",")' "$work/rf1-backup/manifest.json")
     say "   the backup's cut: $cut"
     local bkc
-    bkc=$(jq -r --arg t "$t" --arg g "$g" '[.groups[]? | select(.group == $g) | .offsets[] | select(.topic == $t) | "\(.partition)=\(.offset)"] | sort | join(",")' "$work/rf1-backup/manifest.json" 2>/dev/null || true)
+    bkc=$(jq -r --arg t "$t" --arg g "$g" '[.groups[]? | select(.group == $g) | .offsets[] | select(.topic == $t) | "\(.partition)=\(.offset)"] | sort | join(",")' "$work/rf1-backup/manifest.json")
     say "   the group's commits the backup holds: $bkc"
     [[ $bkc == "$commits" ]] || { ok=0; why+=("the backup holds the group's commits '$bkc', kafka-consumer-groups showed '$commits'"); }
     # records acknowledged after the cut, so the loss is visible

@@ -27,7 +27,8 @@ drill_unclean_election() {
     load_start "$t" 1 "$half" "$rate" "$work/ue2.acked" "$conf"
     load_finish "$work/ue2.acked"
     step "the backup (one-shot, as a scheduled krt-backup would run)"
-    backup_once "$work/ue-backup" "$t" || { ok=0; why+=("krt-backup: exit $rb_rc"); }
+    rb "$(krt_path backup)" --dir "$work/ue-backup" --topic "$t"
+    ((rb_rc == 0)) || { ok=0; why+=("krt-backup: exit $rb_rc"); }
     say "\$ kafka-verifiable-consumer --topic $t --group-id $g  (the team reads everything and commits)"
     python3 "$here/account.py" consume --end "$(end_offsets "$t")" --timeout 120 "$work/ue.team" -- \
         "$repo/scripts/kafka-cluster" cli kafka-verifiable-consumer --bootstrap-server "$B" \
@@ -92,7 +93,7 @@ drill_unclean_election() {
     # what the backup saw of the lost records: those below its cut (the
     # manifest's); the fill must bring back exactly those, once
     local cut seen
-    cut=$(jq -r --arg t "$t" '.topics[] | select(.name == $t) | .partitions[] | select(.partition == 0) | .cut' "$work/ue-backup/manifest.json" 2>/dev/null || echo 0)
+    cut=$(jq -r --arg t "$t" '.topics[] | select(.name == $t) | .partitions[] | select(.partition == 0) | .cut' "$work/ue-backup/manifest.json")
     seen=$(jq -r --argjson c "${cut:-0}" '[.[] | select(.partition == 0) | ([.to, $c] | min) - .from | select(. > 0)] | add // 0' <<<"$lost_ranges")
     say "   the backup's cut: offset $cut; it saw $seen of the $lost lost records"
     ((seen > 0)) || { ok=0; why+=("the backup saw none of the lost records (cut $cut)"); }
