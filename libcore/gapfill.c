@@ -378,7 +378,11 @@ static int analyse(struct fill *f, struct krt_error *err)
         krt_tplist_add(&l, f->o->topic, f->bt->parts[i].partition, 0);
     for (int i = 0; i < n; i++)
         krt_tplist_add(&l, f->dest, f->bt->parts[i].partition, 0);
-    if (krt_pscan_marks(&f->conn, &md, &l, &wm, err))
+    /* the comparison reads with read_committed, which ends at the last
+     * stable offset: records of a transaction still open (another fill's, an
+     * application's) would look missing and be written again */
+    if (krt_pscan_marks(&f->conn, &md, &l, &wm, err) ||
+        krt_pscan_wait_stable(f->c, &f->conn, &md, &l, &wm, err))
         goto out;
     const int64_t *low = wm.low, *high = wm.high;
     const int *perr = wm.err;
@@ -499,6 +503,10 @@ static int fill_start(void *opaque, struct krt_copy_job *job, struct krt_error *
             rc = oom(err);
     if (!rc)
         rc = krt_pscan_marks(&f->conn, &md, &l, &wm, err);
+    /* a fenced run's last transaction is aborted by init_transactions, its
+     * markers written after: read what it committed only once they are */
+    if (!rc)
+        rc = krt_pscan_wait_stable(f->c, &f->conn, &md, &l, &wm, err);
     for (int i = 0; !rc && i < rep->n; i++) {
         struct krt_gapfill_part *gp = &rep->v[i];
         struct krt_copy_part *p = &job->parts[i];

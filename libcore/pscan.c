@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "offsets.h"
+#include "props.h"
+#include "timespec.h"
 
 int krt_pscan_run(struct krt_conn *consumer, const char *topic, int32_t partition, int64_t from,
                   int64_t to, krt_pscan_fn visit, void *opaque, struct krt_error *err)
@@ -111,4 +113,51 @@ void krt_pscan_consumer_close(struct krt_conn *conn)
         return;
     rd_kafka_consumer_close(conn->rk);
     krt_conn_close(conn);
+}
+
+/* See pscan.h. A restore's commit returns before the broker has written the
+ * commit markers, and until then a read_committed read ends before the
+ * restored records (a translation read then mapped every commit to the
+ * target's start); a fill's comparison would take them for missing. */
+int krt_pscan_wait_stable(const struct krt_common *c, struct krt_conn *conn,
+                          const struct krt_metadata *md, const struct krt_tplist *l,
+                          struct krt_pscan_marks *wm, struct krt_error *err)
+{
+    struct krt_conn raw = {0};
+    struct krt_props extra = {0};
+    krt_props_add(&extra, "group.id", "krt-pscan-unused", 0);
+    krt_props_add(&extra, "isolation.level", "read_uncommitted", 0);
+    int rc = krt_conn_open(&raw, c, KRT_CONN_CONSUMER, &extra, err);
+    krt_props_free(&extra);
+    if (rc)
+        return -1;
+    struct krt_pscan_marks hw = {0};
+    rc = krt_pscan_marks(&raw, md, l, &hw, err);
+    krt_pscan_consumer_close(&raw);
+    int64_t deadline = krt_now_ms() + 60000;
+    for (size_t i = 0; !rc && i < l->n; i++) {
+        if (hw.err[i]) {
+            rc = krt_error_kafka(err, hw.err[i], "cannot read the offsets of '%s' partition %d",
+                                 l->v[i].topic, (int)l->v[i].partition);
+            break;
+        }
+        while (!rc && !wm->err[i] && wm->high[i] < hw.high[i]) {
+            if (krt_interrupted()) {
+                rc = krt_error_set(err, KRT_ERR_INTERRUPTED, "interrupted: nothing changed");
+            } else if (krt_now_ms() > deadline) {
+                rc = krt_error_set(err, KRT_ERR_KAFKA,
+                                   "'%s' partition %d: records up to offset %lld are still in "
+                                   "an open transaction after 60 s (last stable offset %lld); "
+                                   "run again later",
+                                   l->v[i].topic, (int)l->v[i].partition,
+                                   (long long)hw.high[i], (long long)wm->high[i]);
+            } else {
+                krt_sleep_ms(200);
+                krt_pscan_marks_free(wm);
+                rc = krt_pscan_marks(conn, md, l, wm, err);
+            }
+        }
+    }
+    krt_pscan_marks_free(&hw);
+    return rc;
 }

@@ -47,6 +47,16 @@ int krt_pscan_marks(struct krt_conn *conn, const struct krt_metadata *md,
                     const struct krt_tplist *l, struct krt_pscan_marks *out,
                     struct krt_error *err);
 
+/** @brief Wait (60 s at most) until no transaction is open on the entries of
+ *  @p l: their read_committed end (the last stable offset, which @p wm holds,
+ *  read through the read_committed consumer @p conn) reaches the high
+ *  watermark a read_uncommitted look-up gives at the start. @p wm is read
+ *  again while waiting. Records written after the start are not waited for.
+ *  @returns 0, or -1 (KRT_ERR_KAFKA: still open after 60 s; interrupted). */
+int krt_pscan_wait_stable(const struct krt_common *c, struct krt_conn *conn,
+                          const struct krt_metadata *md, const struct krt_tplist *l,
+                          struct krt_pscan_marks *wm, struct krt_error *err);
+
 /** @brief Free the arrays of krt_pscan_marks. */
 void krt_pscan_marks_free(struct krt_pscan_marks *m);
 

@@ -7,8 +7,6 @@
 #include <string.h>
 
 #include "conn.h"
-#include "props.h"
-#include "timespec.h"
 #include "meta.h"
 #include "offsets.h"
 #include "pscan.h"
@@ -164,54 +162,6 @@ static int translate_part(struct krt_conn *conn, const struct krt_rgroups_opts *
     return rc;
 }
 
-/* Wait until no transaction is open on the target: its read_committed end
- * (the last stable offset, what @p wm holds) reaches its high watermark. A
- * restore's commit returns before the broker has written the commit markers,
- * and until then a read_committed read ends before the restored records: a
- * translation read then would map every commit to the target's start. */
-static int wait_settled(const struct krt_common *c, struct krt_conn *conn,
-                        const struct krt_metadata *md, const struct krt_tplist *l,
-                        struct krt_pscan_marks *wm, struct krt_error *err)
-{
-    struct krt_conn raw = {0};
-    struct krt_props extra = {0};
-    krt_props_add(&extra, "group.id", "krt-restore-unused", 0);
-    krt_props_add(&extra, "isolation.level", "read_uncommitted", 0);
-    int rc = krt_conn_open(&raw, c, KRT_CONN_CONSUMER, &extra, err);
-    krt_props_free(&extra);
-    if (rc)
-        return -1;
-    struct krt_pscan_marks hw = {0};
-    rc = krt_pscan_marks(&raw, md, l, &hw, err);
-    krt_pscan_consumer_close(&raw);
-    int64_t deadline = krt_now_ms() + 60000;
-    for (size_t i = 0; !rc && i < l->n; i++) {
-        if (hw.err[i]) {
-            rc = krt_error_kafka(err, hw.err[i], "cannot read the offsets of '%s' partition %d",
-                                 l->v[i].topic, (int)l->v[i].partition);
-            break;
-        }
-        while (!rc && !wm->err[i] && wm->high[i] < hw.high[i]) {
-            if (krt_interrupted()) {
-                rc = krt_error_set(err, KRT_ERR_INTERRUPTED, "interrupted: nothing changed");
-            } else if (krt_now_ms() > deadline) {
-                rc = krt_error_set(err, KRT_ERR_KAFKA,
-                                   "'%s' partition %d: records up to offset %lld are still in "
-                                   "an open transaction after 60 s (last stable offset %lld); "
-                                   "translate the groups again later",
-                                   l->v[i].topic, (int)l->v[i].partition,
-                                   (long long)hw.high[i], (long long)wm->high[i]);
-            } else {
-                krt_sleep_ms(200);
-                krt_pscan_marks_free(wm);
-                rc = krt_pscan_marks(conn, md, l, wm, err);
-            }
-        }
-    }
-    krt_pscan_marks_free(&hw);
-    return rc;
-}
-
 int krt_rgroups_translate(const struct krt_common *c, const struct krt_rgroups_opts *o,
                           struct krt_planfile *out, struct krt_error *err)
 {
@@ -234,7 +184,7 @@ int krt_rgroups_translate(const struct krt_common *c, const struct krt_rgroups_o
     }
     for (int i = 0; i < t->nparts; i++)
         krt_tplist_add(&l, o->target, t->parts[i].id, 0);
-    if (krt_pscan_marks(&conn, &md, &l, &wm, err) || wait_settled(c, &conn, &md, &l, &wm, err))
+    if (krt_pscan_marks(&conn, &md, &l, &wm, err) || krt_pscan_wait_stable(c, &conn, &md, &l, &wm, err))
         goto out;
     for (size_t i = 0; i < l.n; i++) {
         if (wm.err[i]) {

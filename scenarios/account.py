@@ -13,7 +13,9 @@
       (partition, offset, value). Prints one JSON object; "recovered" counts
       the lost records whose value is read back in their partition (in
       AFTER_FILL.txt, a read-back after a gap fill, else in CONSUMED.txt),
-      "recovered_twice" those read back more than once.
+      "recovered_twice" those read back more than once; with AFTER_FILL.txt,
+      "after_twice" counts every acked record read there more than once and
+      "after_acked" the acked records it holds.
 
   account.py team RESEND.txt SOURCE_TAIL.txt
       the consuming team's processing: first the resend topic's records
@@ -211,6 +213,11 @@ def diff(acked_path, consumed_path, after_path=None):
         "lost_ranges": ranges((p, o) for p, o, _ in lost),
         "recovered": len(recovered),
         "recovered_twice": sum(1 for pv in recovered if copies[pv] > 1),
+        # with a read-back after the fill: every acked record read there
+        # more than once (a fill that wrote a surviving record again), and
+        # the acked records it holds
+        "after_twice": sum(1 for p, _, v in acked if copies.get((p, v), 0) > 1) if after_path else 0,
+        "after_acked": sum(1 for p, _, v in acked if copies.get((p, v), 0) > 0) if after_path else 0,
     }))
 
 

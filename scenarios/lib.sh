@@ -118,7 +118,25 @@ read_back() {
 # offset is a commit marker no consumer reports, and read_back, which waits
 # for a record at end-1 or a commit at the end, timed out on it once in
 # three runs with every record read.
+# It first waits (60 s at most) until no transaction is open on TOPIC: a
+# transactional tool's commit returns before the broker writes the commit
+# markers, and a read_committed read until then ends before those records.
+wait_stable() { # wait_stable TOPIC: last stable offset = high watermark on every partition
+    local i p lso hw settled
+    for i in $(seq 1 120); do
+        settled=1
+        for p in $(leaders "$1" | awk '{ print $1 }'); do
+            lso=$(kcat -b "$B" -Q -t "$1:$p:-1" -X isolation.level=read_committed 2>/dev/null | awk '{ print $NF }')
+            hw=$(kcat -b "$B" -Q -t "$1:$p:-1" -X isolation.level=read_uncommitted 2>/dev/null | awk '{ print $NF }')
+            [[ -n $lso && $lso == "$hw" ]] || { settled=0; break; }
+        done
+        ((settled)) && return 0
+        sleep 0.5
+    done
+    return 1
+}
 read_back_kcat() {
+    wait_stable "$1" || say "   (a transaction is still open on $1 after 60 s)"
     say "\$ kcat -C -t $1 -e -X isolation.level=read_committed -f '%p %o %s\\n'"
     timeout 120 kcat -b "$B" -C -t "$1" -e -q -X isolation.level=read_committed \
         -f '%p %o %s\n' >"$2" 2>"$2.err"
@@ -131,6 +149,7 @@ account() {
     acked=$(jq -r .acked <<<"$j"); lost=$(jq -r .lost <<<"$j"); survived=$(jq -r .survived <<<"$j")
     lost_ranges=$(jq -c .lost_ranges <<<"$j")
     recovered=$(jq -r .recovered <<<"$j"); recovered_twice=$(jq -r .recovered_twice <<<"$j")
+    after_twice=$(jq -r .after_twice <<<"$j"); after_acked=$(jq -r .after_acked <<<"$j")
     say "   accounting: acked $acked, survived $survived, lost $lost $( ((lost > 0)) && echo "$lost_ranges")"
 }
 

@@ -45,11 +45,25 @@ drill_broker_loss_rf1() {
 
     step "the last backup (one-shot, as a scheduled krt-backup would run), during the load"
     load_wait_acked "$work/rf1.acked" $(($(acked_count "$work/rf1.acked") + records / 20)) 300
+    # the cut is krt's: it must lie between the end offsets kcat reads just
+    # before and just after the backup, on every partition, or "acked after
+    # the cut" would be measured against a boundary nobody checked
+    local hw0 hw1
+    hw0=$(end_offsets "$t")
     rb "$(krt_path backup)" --dir "$work/rf1-backup" --topic "$t"
     ((rb_rc == 0)) || { ok=0; why+=("krt-backup: exit $rb_rc"); }
+    hw1=$(end_offsets "$t")
     local cut
     cut=$(jq -r --arg t "$t" '[.topics[] | select(.name == $t) | .partitions[] | "\(.partition)=\(.cut)"] | join(",")' "$work/rf1-backup/manifest.json")
-    say "   the backup's cut: $cut"
+    say "   the backup's cut: $cut (kcat's end offsets before: $hw0, after: $hw1)"
+    local cp cv lo hi
+    for cp in 0 1 2; do
+        cv=$(tr ',' '\n' <<<"$cut" | awk -F= -v p="$cp" '$1 == p { print $2 }')
+        lo=$(tr ',' '\n' <<<"$hw0" | awk -F= -v p="$cp" '$1 == p { print $2 }')
+        hi=$(tr ',' '\n' <<<"$hw1" | awk -F= -v p="$cp" '$1 == p { print $2 }')
+        [[ $cv =~ ^[0-9]+$ && $lo =~ ^[0-9]+$ && $hi =~ ^[0-9]+$ ]] && ((lo <= cv && cv <= hi)) ||
+            { ok=0; why+=("partition $cp: the backup's cut '$cv' is not between kcat's end offsets '$lo' and '$hi'"); }
+    done
     local bkc
     bkc=$(jq -r --arg t "$t" --arg g "$g" '[.groups[]? | select(.group == $g) | .offsets[] | select(.topic == $t) | "\(.partition)=\(.offset)"] | sort | join(",")' "$work/rf1-backup/manifest.json")
     say "   the group's commits the backup holds: $bkc"

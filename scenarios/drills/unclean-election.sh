@@ -84,7 +84,7 @@ drill_unclean_election() {
     gap_fill "$t" "$work/ue-backup" "$work/ue-baseline.json"
     ((fill_ok)) || { ok=0; why+=("${fill_why[@]}"); }
     step "accounting after the fill: the lost records read back again"
-    read_back "$t" "$work/ue.after" || { ok=0; why+=("read-back after the fill did not reach the end"); }
+    read_back_kcat "$t" "$work/ue.after" || { ok=0; why+=("kcat read-back after the fill: $(tail -1 "$work/ue.after.err")"); }
     account "$work/ue.acked" "$work/ue.read" "$work/ue.after"
     say "   recovered $recovered of $lost lost records ($recovered_twice twice)"
     ((lost > 0)) || { ok=0; why+=("no acknowledged record lost: the unclean election did not happen"); }
@@ -99,6 +99,10 @@ drill_unclean_election() {
     ((seen > 0)) || { ok=0; why+=("the backup saw none of the lost records (cut $cut)"); }
     ((recovered == seen)) || { ok=0; why+=("gap fill: $recovered lost records read back, the backup saw $seen"); }
     ((recovered_twice == 0)) || { ok=0; why+=("gap fill: $recovered_twice records read back twice"); }
+    # and nothing else was written again: after the fill, each acked record
+    # is read at most once, and the acked records read = survivors + seen
+    ((after_twice == 0)) || { ok=0; why+=("after the fill, $after_twice acked records are read more than once"); }
+    ((after_acked == survived + seen)) || { ok=0; why+=("after the fill $after_acked acked records read, expected $survived survived + $seen recovered"); }
     [[ $fill_restored == "$seen" ]] || { ok=0; why+=("krt-restore --fill-gaps wrote $fill_restored, the backup saw $seen lost ones"); }
     result unclean-election "follower out of sync, leader killed" "$acked" "$lost" "$recovered" "$serve" "$ok" \
         "acked-while-alone lost = krt-audit's truncated range; group flagged and repaired; recovered = the lost records the backup saw, once (krt-restore --fill-gaps); a 2nd fill writes 0" \
