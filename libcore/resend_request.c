@@ -392,6 +392,22 @@ static void fingerprint(const struct krt_resend_request *r, bool v0, char out[17
     snprintf(out, 17, "%016" PRIx64, h);
 }
 
+/* A bound whose meaning its text alone fixes: no time, or an ISO date-time
+ * with its own zone ("...Z", "...+01:00", "...-0500"). */
+static bool absolute_bound(const struct krt_resend_bound *b)
+{
+    if (!b->has_time)
+        return true;
+    const char *t = b->text;
+    size_t n = t ? strlen(t) : 0;
+    if (n < 17 || !isdigit((unsigned char)t[0]) || t[4] != '-' || t[7] != '-' ||
+        (t[10] != 'T' && t[10] != 't' && t[10] != ' '))
+        return false;
+    if (t[n - 1] == 'Z' || t[n - 1] == 'z')
+        return true;
+    return strpbrk(t + 11, "+-") != NULL;
+}
+
 static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -490,7 +506,13 @@ int krt_resend_request_check(struct krt_resend_request *r, struct krt_error *err
     if (r->keys_file && !r->keys && load_keys(r, err))
         return -1;
 
-    fingerprint(r, true, r->fingerprint_v0);
+    /* the old fingerprint hashed a time's text, whose instant may depend on
+     * --timezone or on "now": only a request whose times carry their own
+     * zone can be recognised by it */
+    if (absolute_bound(&r->from) && absolute_bound(&r->to))
+        fingerprint(r, true, r->fingerprint_v0);
+    else
+        r->fingerprint_v0[0] = '\0';
     if (r->partitions) {
         qsort(r->partitions, (size_t)r->npartitions, sizeof(*r->partitions), cmp_i32);
         int n = 0;
