@@ -242,7 +242,35 @@ START_TEST(fingerprint_ignores_order)
 }
 END_TEST
 
+/* the old fingerprint (of the text) is kept only for bounds whose text
+ * alone fixes their meaning: offsets, or date-times with their own zone */
+static void v0_of(const char *text, char fp[17])
+{
+    struct krt_resend_request r = {0};
+    struct krt_error e;
+    ck_assert_msg(read_req(text, &r, &e) == 0, "%s", e.msg);
+    ck_assert_msg(krt_resend_request_check(&r, &e) == 0, "%s", e.msg);
+    memcpy(fp, r.fingerprint_v0, 17);
+    krt_resend_request_free(&r);
+}
+
+START_TEST(old_fingerprint_only_for_absolute_bounds)
+{
+    char fp[17];
+    v0_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"to\": {\"0\": 7}}", fp);
+    ck_assert_uint_eq(strlen(fp), 16);
+    v0_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"from\": \"2024-05-01T00:00:00Z\"}", fp);
+    ck_assert_uint_eq(strlen(fp), 16);
+    v0_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"from\": \"2024-05-01T02:00:00-05:00\"}", fp);
+    ck_assert_uint_eq(strlen(fp), 16);
+    /* no zone: its instant depended on --timezone then */
+    v0_of("{\"id\": \"i\", \"team\": \"t\", \"source\": \"s\", \"from\": \"2024-05-01T00:00:00\"}", fp);
+    ck_assert_str_eq(fp, "");
+}
+END_TEST
+
 KRT_SUITE("resend_request", bound_offsets_sparse_and_sorted, flags_partitions_and_rates,
           file_refuses_what_it_used_to_coerce, file_reads_400_partitions_whole,
           file_times_use_the_timezone, flags_win_and_fingerprint_is_stable,
-          instance_names_and_rate_floors_are_checked, fingerprint_ignores_order)
+          instance_names_and_rate_floors_are_checked, fingerprint_ignores_order,
+          old_fingerprint_only_for_absolute_bounds)
