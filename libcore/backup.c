@@ -647,6 +647,7 @@ static int read_groups(struct run *r, struct krt_error *err)
     groups_free(r->m.groups, r->m.ngroups);
     r->m.groups = ng;
     r->m.ngroups = nn;
+    r->m.groups_ms = krt_now_ms();
     r->rep->groups_failed = failed; /* a --follow refresh reads every group again */
     return 0;
 }
@@ -1202,10 +1203,14 @@ static void pace_fetchers(struct run *r)
         return;
     r->queue_high = false;
     r->wakeups++;
-    for (int i = 0; i < r->nwake; i++) {
+    /* at most about 300 ms in all: a slow or gone leader must not hold up
+     * the poll loop (segment rolls, the manifest, SIGTERM); the brokers not
+     * asked this time fall back on librdkafka's own 1 s tick */
+    int64_t t0 = mono_ms();
+    for (int i = 0; i < r->nwake && !krt_interrupted() && mono_ms() - t0 < 300; i++) {
         int64_t lo, hi; /* the answer does not matter: the request wakes it */
         rd_kafka_query_watermark_offsets(r->conn.rk, r->wake[i].topic, r->wake[i].partition,
-                                         &lo, &hi, 500);
+                                         &lo, &hi, 200);
     }
 }
 
