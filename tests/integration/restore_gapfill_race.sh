@@ -142,5 +142,33 @@ eq "compacted topic: exit 0" "$rc" 0
 eq "compacted away, not missing: nothing to write" \
     "$(jq -r '.partitions[0] | "\(.compacted_away) \(.missing) \(.to_restore) \(.lost_from) \(.lost_to)"' <<<"$out")" "1 0 0 0 0"
 
-delete_topics "$T" "$C"
+# --- a compacted topic that lost its tail: the records above the last one
+# still equal to the backup's are lost, not compacted away, and are written
+# (a=1 b=1 a=2 with fixed CreateTimes backed up; the topic made again with
+# only a=1, equal to the backup's offset 0)
+C2=$(topic_name filltail)
+cprod() { # cprod TOPIC N: the first N of a=1 b=1 a=2, CreateTime 1000, 2000, 3000
+    python3 - "$B" "$1" "$2" <<'PY' || bail "cannot produce to $1"
+import sys
+from confluent_kafka import Producer
+B, T, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+p = Producer({'bootstrap.servers': B, 'acks': 'all', 'enable.idempotence': True})
+for i, (k, v) in enumerate([('a', '1'), ('b', '1'), ('a', '2')][:n]):
+    p.produce(T, key=k, value=v, partition=0, timestamp=1000 * (i + 1))
+if p.flush(60):
+    sys.exit(1)
+PY
+}
+create_topic "$C2" 1 2 --config cleanup.policy=compact
+cprod "$C2" 3
+run krt backup --dir "$tmp/c2backup" --topic "$C2" --timeout 30s
+eq "backup of the second compacted topic: exit 0" "$rc" 0
+recreate_topic "$C2" 1 2 --config cleanup.policy=compact
+cprod "$C2" 1
+run krt restore --backup "$tmp/c2backup" --topic "$C2" --fill-gaps --json
+eq "compacted topic, lost tail: exit 0" "$rc" 0
+eq "compacted topic, lost tail: offsets 1 and 2 are missing and to write, none compacted away" \
+    "$(jq -r '.partitions[0] | "\(.compacted_away) \(.missing) \(.to_restore) \(.lost_from) \(.lost_to)"' <<<"$out")" "0 2 2 1 3"
+
+delete_topics "$T" "$C" "$C2"
 done_testing
