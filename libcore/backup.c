@@ -611,13 +611,28 @@ static int read_groups(struct run *r, struct krt_error *err)
             }
             /* one group that cannot be read (no DESCRIBE permission, a
              * coordinator error) does not stop the backup of the records:
-             * the group is listed as not captured, with the reason */
+             * the group is listed as not captured, with the reason; a
+             * --follow refresh keeps the offsets it read before, if any */
+            failed++;
+            const struct krt_bk_group *old = NULL;
+            for (int k = 0; r->refreshing && k < r->m.ngroups && !old; k++)
+                if (!strcmp(r->m.groups[k].group, ids[i]) && !r->m.groups[k].error)
+                    old = &r->m.groups[k];
             if (r->c->verbosity > 0)
-                krt_warnf(r->c->prog, "offsets of group '%s' not captured: %s", ids[i], ge.msg);
-            if (!(g->group = strdup(ids[i])) || !(g->error = strdup(ge.msg)))
+                krt_warnf(r->c->prog, "offsets of group '%s' %s: %s", ids[i],
+                          old ? "not read again (the previous ones are kept)" : "not captured",
+                          ge.msg);
+            if (!(g->group = strdup(ids[i])))
+                rc = oom(err);
+            for (size_t k = 0; !rc && old && k < old->offsets.n; k++) {
+                const struct krt_tp *o = &old->offsets.v[k];
+                struct krt_tp *tp = krt_tplist_add(&g->offsets, o->topic, o->partition, o->offset);
+                if (!tp || (o->metadata && !(tp->metadata = strdup(o->metadata))))
+                    rc = oom(err);
+            }
+            if (!rc && !old && !(g->error = strdup(ge.msg)))
                 rc = oom(err);
             nn++;
-            failed++;
             continue;
         }
         for (size_t k = 0; k < all.n; k++) {
@@ -647,7 +662,6 @@ static int read_groups(struct run *r, struct krt_error *err)
     groups_free(r->m.groups, r->m.ngroups);
     r->m.groups = ng;
     r->m.ngroups = nn;
-    r->m.groups_ms = krt_now_ms();
     r->rep->groups_failed = failed; /* a --follow refresh reads every group again */
     return 0;
 }

@@ -104,7 +104,6 @@ struct krt_backup_manifest {
     char *cluster_id;
     char *codec;
     int64_t created_ms, updated_ms, cut_ms;
-    int64_t groups_ms; /**< when the groups' offsets were last read whole (-1: unknown) */
     struct krt_bk_topic *topics; /**< sorted by name */
     int ntopics;
     struct krt_bk_group *groups;

@@ -146,7 +146,7 @@ static json_t *part_json(const struct krt_bk_part *p)
     return o;
 }
 
-static json_t *manifest_doc(const struct krt_backup_manifest *m)
+json_t *krt_backup_manifest_json(const struct krt_backup_manifest *m)
 {
     json_t *topics = json_array(), *groups = json_array();
     for (int i = 0; i < m->ntopics; i++) {
@@ -186,15 +186,6 @@ static json_t *manifest_doc(const struct krt_backup_manifest *m)
                      "topics", topics, "groups", groups);
 }
 
-json_t *krt_backup_manifest_json(const struct krt_backup_manifest *m)
-{
-    json_t *doc = manifest_doc(m);
-    /* a --follow that could not read the groups again keeps the table it had:
-     * when it was read says how old the offsets are */
-    if (doc && m->groups_ms > 0)
-        json_object_set_new(doc, "groups_read", krt_json_time(m->groups_ms));
-    return doc;
-}
 
 /* ---- reading ---- */
 
@@ -500,7 +491,6 @@ static const struct krt_jfield top_fields[] = {
     {"cut", KRT_J_ANY, KRT_J_REQUIRED, 0, 0},
     {"topics", KRT_J_ARRAY, KRT_J_REQUIRED, 0, 0},
     {"groups", KRT_J_ARRAY, KRT_J_REQUIRED, 0, 0},
-    {"groups_read", KRT_J_ANY, 0, 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -515,10 +505,6 @@ static int read_doc(struct rd *r, const json_t *doc, struct krt_backup_manifest 
         read_time(r, "/created", json_object_get(doc, "created"), &m->created_ms) ||
         read_time(r, "/updated", json_object_get(doc, "updated"), &m->updated_ms) ||
         read_time(r, "/cut", json_object_get(doc, "cut"), &m->cut_ms))
-        return -1;
-    m->groups_ms = -1;
-    if (json_object_get(doc, "groups_read") &&
-        read_time(r, "/groups_read", json_object_get(doc, "groups_read"), &m->groups_ms))
         return -1;
     int codec;
     if (krt_jread_enum(r->file, "/codec", json_object_get(doc, "codec"), codec_names, &codec,

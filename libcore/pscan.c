@@ -135,20 +135,26 @@ int krt_pscan_wait_stable(const struct krt_common *c, struct krt_conn *conn,
     rc = krt_pscan_marks(&raw, md, l, &hw, err);
     krt_pscan_consumer_close(&raw);
     int64_t deadline = krt_now_ms() + 60000;
+    bool said = false;
     for (size_t i = 0; !rc && i < l->n; i++) {
-        if (hw.err[i]) {
-            rc = krt_error_kafka(err, hw.err[i], "cannot read the offsets of '%s' partition %d",
-                                 l->v[i].topic, (int)l->v[i].partition);
-            break;
-        }
-        while (!rc && !wm->err[i] && wm->high[i] < hw.high[i]) {
+        /* a partition whose offsets cannot be read (no leader) is left to
+         * the caller, which fails that partition only */
+        while (!rc && !hw.err[i] && !wm->err[i] && wm->high[i] < hw.high[i]) {
+            if (!said && c->verbosity > 0)
+                krt_notef(c->prog,
+                          "waiting for the open transaction(s) on '%s' partition %d (last "
+                          "stable offset %lld, high watermark %lld; 60 s at most)",
+                          l->v[i].topic, (int)l->v[i].partition, (long long)wm->high[i],
+                          (long long)hw.high[i]);
+            said = true;
             if (krt_interrupted()) {
                 rc = krt_error_set(err, KRT_ERR_INTERRUPTED, "interrupted: nothing changed");
             } else if (krt_now_ms() > deadline) {
                 rc = krt_error_set(err, KRT_ERR_KAFKA,
                                    "'%s' partition %d: records up to offset %lld are still in "
                                    "an open transaction after 60 s (last stable offset %lld); "
-                                   "run again later",
+                                   "run again later, or find a hanging transaction with "
+                                   "kafka-transactions --find-hanging",
                                    l->v[i].topic, (int)l->v[i].partition,
                                    (long long)hw.high[i], (long long)wm->high[i]);
             } else {

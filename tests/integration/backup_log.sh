@@ -178,8 +178,6 @@ eq "SIGTERM while the groups are read: exit 0" "$frc" 0
 [[ $frc == 0 ]] || diag "$(cat "$tmp/follow2.out")"
 eq "SIGTERM while the groups are read: the group's captured offsets are kept" \
     "$(jq -c --arg g "$P-grp" '[.groups[] | select(.group == $g)]' "$PD/manifest.json")" "$gw"
-check "the manifest says when the groups' offsets were read (groups_read)" \
-    python3 -c 'import json,sys,datetime; datetime.datetime.fromisoformat(json.load(open(sys.argv[1]))["groups_read"].replace("Z","+00:00"))' "$PD/manifest.json"
 lacks "SIGTERM while the groups are read: no group is marked not captured" \
     "$(jq -c '[.groups[] | select(.error != null)]' "$PD/manifest.json")" "interrupted"
 run krt backup --dir "$PD" --topic "$P-*" --refresh 2s

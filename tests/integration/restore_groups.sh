@@ -129,14 +129,15 @@ grep -q open "$tmp/txn.out" || bail "the open transaction did not start: $(cat "
 "$build/tools/krt-restore" --backup "$D" --topic "$S" --to "$T" --groups "$G1" --execute \
     >"$tmp/rg2.out" 2>"$tmp/rg2.err" &
 rp=$!
-# the restore's 21 records (and its markers) are in: the open transaction
-# still holds the last stable offset at 0 while the groups are translated
-hw() { kcat -b "$B" -Q -t "$T:$1:-1" -X isolation.level=read_uncommitted 2>/dev/null | awk '{ print $NF }'; }
-for _ in $(seq 1 120); do
-    (($(hw 0) + $(hw 1) >= 23)) && break
-    sleep 0.5
+# the translation says it waits for the open transaction (before the fix it
+# did not wait: it read the target at once and mapped every commit to 0)
+for _ in $(seq 1 240); do
+    grep -q "waiting for the open transaction" "$tmp/rg2.err" && break
+    kill -0 "$rp" 2>/dev/null || break
+    sleep 0.25
 done
-sleep 2
+contains "the translation waits for the open transaction on the target" "$(cat "$tmp/rg2.err")" \
+    "waiting for the open transaction(s) on '$T'"
 touch "$tmp/abort"
 rrc=0
 wait "$rp" || rrc=$?
