@@ -273,10 +273,18 @@ static int conclude(struct fill *f, const struct krt_bk_part *bp, struct krt_gap
     }
     gp->lost_for_good = (lt - lf) - krt_ranges_count_in(&cov, lf, lt);
     krt_ranges_free(&cov);
-    /* todo = missing minus reproduced */
+    /* todo = missing minus reproduced. In a compacted topic the cleaner also
+     * removes a copy once a later record has its key (the fill's next copy,
+     * or the application writing the key again): a fill writes its copies in
+     * source-offset order, so a missing record below the highest source
+     * offset copied was written before and compacted away since; writing it
+     * again would put its old value after the newer one */
+    int64_t copied_to = f->compacted && f->reproduced.n
+                            ? f->reproduced.v[f->reproduced.n - 1][1]
+                            : INT64_MIN;
     for (size_t i = 0; i < f->missing.n; i++)
         for (int64_t o = f->missing.v[i][0]; o < f->missing.v[i][1]; o++) {
-            if (krt_ranges_has(&f->reproduced, o)) {
+            if (krt_ranges_has(&f->reproduced, o) || o < copied_to) {
                 gp->already++;
                 continue;
             }

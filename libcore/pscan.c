@@ -137,6 +137,8 @@ int krt_pscan_wait_stable(const struct krt_common *c, struct krt_conn *conn,
     int64_t deadline = krt_now_ms() + 60000;
     bool said = false;
     for (size_t i = 0; !rc && i < l->n; i++) {
+        if (hw.err[i] && !wm->err[i])
+            wm->err[i] = hw.err[i]; /* unknown: not a stable end to trust */
         /* a partition whose offsets cannot be read (no leader) is left to
          * the caller, which fails that partition only */
         while (!rc && !hw.err[i] && !wm->err[i] && wm->high[i] < hw.high[i]) {

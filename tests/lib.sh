@@ -142,6 +142,25 @@ kcg_run() {
 }
 
 # kcat_offset TOPIC PARTITION TS|-1|-2: the offset kcat -Q returns
+# wait_stable TOPIC: until no transaction is open on TOPIC (its last stable
+# offset equals its high watermark on every partition; 60 s at most): a
+# transactional tool's commit returns before the broker writes the commit
+# markers, and a read_committed read until then ends short
+wait_stable() {
+    local i p settled
+    for i in $(seq 1 120); do
+        settled=1
+        for p in $(kcat -b "$B" -L -t "$1" 2>/dev/null | awk '/partition [0-9]+, leader/ { gsub(",", ""); print $2 }'); do
+            [[ $(kcat -b "$B" -Q -t "$1:$p:-1" -X isolation.level=read_committed 2>/dev/null | awk '{ print $NF }') == \
+                "$(kcat -b "$B" -Q -t "$1:$p:-1" -X isolation.level=read_uncommitted 2>/dev/null | awk '{ print $NF }')" ]] ||
+                { settled=0; break; }
+        done
+        ((settled)) && return 0
+        sleep 0.5
+    done
+    diag "wait_stable: a transaction is still open on $1 after 60 s"
+    return 1
+}
 kcat_offset() {
     kcat -b "$B" -Q -t "$1:$2:$3" 2>/dev/null | awk -v t="$1" -v p="[$2]" '$1 == t && $2 == p { print $4 }'
 }

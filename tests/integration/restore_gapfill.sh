@@ -80,6 +80,7 @@ run krt restore --backup "$D" --topic "$U" --fill-gaps --baseline "$tmp/base.jso
 eq "fill: exit 0" "$rc" 0
 eq "fill: 10 restored" "$(jq -r '.restored' <<<"$out")" 10
 check "fill: the plan was written first" test -s "$(jq -r '.plan' <<<"$out")"
+wait_stable "$U"
 eq "the topic grew by 10 records" "$(records "$U")" 24
 high=$(kcat_offset "$U" 0 -1)
 read_range "$U" 0 24 >"$tmp/after-fill"
