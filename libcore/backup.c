@@ -63,6 +63,14 @@
  * MAX_OPEN_WRITERS) hold a copy, so its memory does not grow with the
  * number of partitions. */
 #define LAST_COPY_MAX 65536
+/* The kernel's write-back of a segment is started every time this much has
+ * been appended to it (krt_seg_writeback), so the disk writes while the
+ * records are read, and the fsync that closes a segment waits only for the
+ * last few MB. Closing the 6 segments of 100,000 x 1 KB (17 MB each, one
+ * after another at the end of the run, the poll loop stopped meanwhile)
+ * took 1.3 s of a 2.9 s run without it: each fsync wrote its whole file
+ * (30-400 ms). */
+#define WRITEBACK_BYTES (8 * 1024 * 1024)
 
 /* One partition during a run. */
 struct bpart {
@@ -77,6 +85,7 @@ struct bpart {
     char part_name[1024];
     int64_t seg_from, seg_records, seg_bytes, seg_first, seg_last, seg_min_ts, seg_max_ts;
     int64_t seg_opened_ms;
+    int64_t seg_kicked; /* seg_bytes when the write-back was last started */
     bool part_exists; /* a .part left by an interrupted run, to be reopened */
     bool stale_part;  /* a .part whose closed segment exists: to be removed */
     enum krt_seg_codec seg_codec;
@@ -843,6 +852,7 @@ static int open_segment(struct run *r, struct bpart *b, struct krt_error *err)
             return -1;
         b->part_exists = false;
         b->seg_opened_ms = mono_ms();
+        b->seg_kicked = b->seg_bytes;
         return 0;
     }
     struct krt_seg_meta meta = {0};
@@ -861,7 +871,7 @@ static int open_segment(struct run *r, struct bpart *b, struct krt_error *err)
     snprintf(b->seg_cluster, sizeof(b->seg_cluster), "%s", meta.cluster_id);
     b->seg_from = b->pos;
     b->seg_codec = r->o->codec;
-    b->seg_records = b->seg_bytes = 0;
+    b->seg_records = b->seg_bytes = b->seg_kicked = 0;
     b->seg_first = b->seg_last = b->seg_min_ts = b->seg_max_ts = -1;
     b->seg_opened_ms = mono_ms();
     return 0;
@@ -953,6 +963,23 @@ static int finish_part(struct run *r, struct bpart *b, struct krt_error *err)
         b->mp->position = b->pos;
         r->dirty = true;
     }
+    return 0;
+}
+
+/* A partition of a one-shot run reached the cut. Its segment is closed with
+ * the others once every partition is done (close_all): an fsync, hash and
+ * link here would stop the poll loop, and with it the fetching, of the
+ * partitions still being read. Its last block is written and its
+ * write-back started now; its block buffers are freed. */
+static int cut_reached(struct run *r, struct bpart *b, struct krt_error *err)
+{
+    if (r->o->follow || !b->w)
+        return finish_part(r, b, err);
+    b->done = true;
+    settle_last(b);
+    if (krt_seg_park(b->w, err))
+        return -1;
+    krt_seg_writeback(b->w);
     return 0;
 }
 
@@ -1071,6 +1098,10 @@ static int append_message(struct run *r, struct bpart *b, rd_kafka_message_t *m,
         b->seg_max_ts = ts;
     b->seg_records++;
     b->seg_bytes += sz;
+    if (b->seg_bytes - b->seg_kicked >= WRITEBACK_BYTES) {
+        krt_seg_writeback(b->w);
+        b->seg_kicked = b->seg_bytes;
+    }
     keep_last(b, m, ts);
     b->pos = m->offset + 1;
     struct krt_backup_result *res = &r->rep->v[b->res];
@@ -1264,7 +1295,7 @@ static int consume(struct run *r, struct krt_error *err)
                 b->check_pending = false;
                 if (m->offset > b->pos)
                     b->pos = m->offset;
-                if (b->pos >= b->cut && finish_part(r, b, err))
+                if (b->pos >= b->cut && cut_reached(r, b, err))
                     goto fail;
             } else if (m->err) {
                 part_failed(r, b, m->err, rd_kafka_message_errstr(m));
@@ -1277,14 +1308,14 @@ static int consume(struct run *r, struct krt_error *err)
                 b->check_pending = false;
                 /* the offsets up to the cut held no more committed records */
                 b->pos = b->cut;
-                if (finish_part(r, b, err))
+                if (cut_reached(r, b, err))
                     goto fail;
             } else {
                 b->check_pending = false;
                 if (append_message(r, b, m, err))
                     goto fail;
                 if (b->pos >= b->cut) {
-                    if (finish_part(r, b, err))
+                    if (cut_reached(r, b, err))
                         goto fail;
                 } else if (b->seg_bytes >= r->o->segment_bytes &&
                            close_segment(r, b, b->pos, err))
@@ -1494,6 +1525,15 @@ int krt_backup_run(const struct krt_common *c, const struct krt_backup_opts *o,
      * the next run continues from there */
     struct krt_error e2;
     krt_error_clear(&e2);
+    /* every segment's last block written and its write-back started first:
+     * the disk writes them all while the closes below wait one at a time */
+    for (int i = 0; i < r.nbp; i++)
+        if (r.bp[i].w) {
+            settle_last(&r.bp[i]);
+            if (krt_seg_park(r.bp[i].w, rc ? &e2 : err) && !rc)
+                rc = -1;
+            krt_seg_writeback(r.bp[i].w);
+        }
     for (int i = 0; i < r.nbp; i++)
         if (r.bp[i].w || (r.bp[i].part_exists && r.bp[i].res >= 0 && !rc)) {
             if (close_segment(&r, &r.bp[i], r.bp[i].pos, rc ? &e2 : err) && !rc)

@@ -102,6 +102,13 @@ int krt_seg_park(struct krt_seg_writer *w, struct krt_error *err);
 /** @brief Whether @p w is parked (holds no block buffer). */
 bool krt_seg_parked(const struct krt_seg_writer *w);
 
+/** @brief Start the kernel's write-back of what avro-c has written so far
+ *  (Linux sync_file_range(SYNC_FILE_RANGE_WRITE); elsewhere nothing) without
+ *  waiting for it, so that the fsync of krt_seg_close() finds little left to
+ *  write. A hint only: durability still comes from that fsync, and errors
+ *  are left to it. */
+void krt_seg_writeback(const struct krt_seg_writer *w);
+
 /** @brief Write the pending block and fsync the file. */
 int krt_seg_flush(struct krt_seg_writer *w, struct krt_error *err);
 
