@@ -902,7 +902,8 @@ static int close_segment(struct run *r, struct bpart *b, int64_t to, struct krt_
         return -1;
     if (!b->w)
         return 0;
-    int rc = krt_seg_close(b->w, err);
+    char sha[65];
+    int rc = krt_seg_close_hashed(b->w, sha, err);
     b->w = NULL;
     if (rc)
         return -1;
@@ -913,7 +914,7 @@ static int close_segment(struct run *r, struct bpart *b, int64_t to, struct krt_
         return oom(err);
     struct stat st;
     if (krt_store_local_path(&r->store, b->part_name, 0, path, sizeof(path), err) ||
-        krt_seg_sha256(path, s->sha256, err) || stat(path, &st) ||
+        stat(path, &st) ||
         krt_store_commit(&r->store, b->part_name, name, err)) {
         b->mp->nsegs--;
         free(s->file);
@@ -921,6 +922,7 @@ static int close_segment(struct run *r, struct bpart *b, int64_t to, struct krt_
                          : krt_error_set(err, KRT_ERR_IO, "cannot close '%s': %s", path,
                                          strerror(errno));
     }
+    memcpy(s->sha256, sha, sizeof(s->sha256));
     s->from = b->seg_from;
     s->to = to;
     s->first = b->seg_first;

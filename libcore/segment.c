@@ -296,6 +296,12 @@ int krt_seg_read_meta(const char *path, struct krt_seg_meta *meta, enum krt_seg_
     return 0;
 }
 
+static void hex_of(const unsigned char *md, unsigned len, char *out)
+{
+    for (unsigned i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 static void put_be64(unsigned char *p, uint64_t v)
 {
     for (int i = 7; i >= 0; i--, v >>= 8)
@@ -322,8 +328,8 @@ void krt_seg_record_sha256(int64_t timestamp, const void *key, size_t key_len,
     ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen);
     EVP_MD_CTX_free(ctx);
     out[0] = '\0';
-    for (unsigned i = 0; ok && i < mdlen; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    if (ok)
+        hex_of(md, mdlen, out);
 }
 
 int krt_seg_sha256(const char *path, char out[65], struct krt_error *err)
@@ -343,8 +349,7 @@ int krt_seg_sha256(const char *path, char out[65], struct krt_error *err)
     fclose(f);
     if (!ok)
         return krt_error_set(err, KRT_ERR_IO, "cannot hash '%s'", path);
-    for (unsigned i = 0; i < mdlen; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    hex_of(md, mdlen, out);
     return 0;
 }
 
@@ -358,6 +363,12 @@ struct krt_seg_writer {
     avro_value_t val;
     size_t block_size;
     int64_t records; /* records the file must hold once the pending block is written */
+    /* SHA-256 of the file's first @c hashed bytes, brought up to date by
+     * krt_seg_writeback() while the segment is written (avro-c only ever
+     * appends: bytes below the end never change) so that the close hashes
+     * only the tail; NULL when hashing failed (the close hashes it whole) */
+    EVP_MD_CTX *sha;
+    int64_t hashed;
 };
 
 static int avro_fail(struct krt_error *err, const char *what, const char *path)
@@ -375,6 +386,10 @@ static int writer_new(const char *path, size_t block_size, int64_t records,
     }
     w->block_size = block_size;
     w->records = records;
+    if ((w->sha = EVP_MD_CTX_new()) && !EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(w->sha);
+        w->sha = NULL;
+    }
     if (avro_schema_from_json_length(KRT_SEG_SCHEMA, strlen(KRT_SEG_SCHEMA), &w->schema) ||
         !(w->iface = avro_generic_class_from_schema(w->schema)) ||
         avro_generic_value_new(w->iface, &w->val)) {
@@ -540,20 +555,37 @@ bool krt_seg_parked(const struct krt_seg_writer *w)
     return !w->fw;
 }
 
-void krt_seg_writeback(const struct krt_seg_writer *w)
+/* Hash the bytes of @p fd from w->hashed to its end; on a failure the
+ * running hash is dropped (the close hashes the whole file instead). */
+static void hash_tail(struct krt_seg_writer *w, int fd)
 {
-#ifdef __linux__
+    unsigned char buf[65536];
+    ssize_t n;
+    while (w->sha && (n = pread(fd, buf, sizeof(buf), (off_t)w->hashed)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || !EVP_DigestUpdate(w->sha, buf, (size_t)n)) {
+            EVP_MD_CTX_free(w->sha);
+            w->sha = NULL;
+            return;
+        }
+        w->hashed += n;
+    }
+}
+
+void krt_seg_writeback(struct krt_seg_writer *w)
+{
     /* a descriptor of its own: avro-c's FILE is not reachable, and a
      * parked writer has none; opened per call so that many open segments
      * hold no extra descriptors */
     int fd = open(w->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
+#ifdef __linux__
     (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-    close(fd);
-#else
-    (void)w;
 #endif
+    hash_tail(w, fd); /* read back from the page cache while it is there */
+    close(fd);
 }
 
 int krt_seg_flush(struct krt_seg_writer *w, struct krt_error *err)
@@ -575,11 +607,12 @@ void krt_seg_abandon(struct krt_seg_writer *w)
     }
     if (w->schema)
         avro_schema_decref(w->schema);
+    EVP_MD_CTX_free(w->sha);
     free(w->path);
     free(w);
 }
 
-int krt_seg_close(struct krt_seg_writer *w, struct krt_error *err)
+int krt_seg_close_hashed(struct krt_seg_writer *w, char sha256[65], struct krt_error *err)
 {
     int rc = 0;
     if (w->fw && avro_file_writer_close(w->fw))
@@ -587,10 +620,27 @@ int krt_seg_close(struct krt_seg_writer *w, struct krt_error *err)
     w->fw = NULL;
     if (!rc)
         rc = verify_written(w, err);
-    if (!rc)
-        rc = krt_store_fsync_path(w->path, 0, err);
+    int fd = rc ? -1 : open(w->path, O_RDONLY | O_CLOEXEC);
+    if (!rc && (fd < 0 || fsync(fd)))
+        rc = krt_error_set(err, KRT_ERR_IO, "cannot sync '%s': %s", w->path, strerror(errno));
+    if (!rc && sha256) {
+        unsigned char md[32];
+        unsigned len = 0;
+        hash_tail(w, fd);
+        if (w->sha && EVP_DigestFinal_ex(w->sha, md, &len) && len == sizeof(md))
+            hex_of(md, len, sha256);
+        else
+            rc = krt_seg_sha256(w->path, sha256, err);
+    }
+    if (fd >= 0)
+        close(fd);
     krt_seg_abandon(w);
     return rc;
+}
+
+int krt_seg_close(struct krt_seg_writer *w, struct krt_error *err)
+{
+    return krt_seg_close_hashed(w, NULL, err);
 }
 
 /* ---- reader ---- */

@@ -104,16 +104,22 @@ bool krt_seg_parked(const struct krt_seg_writer *w);
 
 /** @brief Start the kernel's write-back of what avro-c has written so far
  *  (Linux sync_file_range(SYNC_FILE_RANGE_WRITE); elsewhere nothing) without
- *  waiting for it, so that the fsync of krt_seg_close() finds little left to
- *  write. A hint only: durability still comes from that fsync, and errors
- *  are left to it. */
-void krt_seg_writeback(const struct krt_seg_writer *w);
+ *  waiting for it, so that the fsync of the close finds little left to
+ *  write, and hash those bytes (read back from the page cache) so that
+ *  krt_seg_close_hashed() hashes only the tail. A hint only: durability
+ *  still comes from the close's fsync, and errors are left to the close. */
+void krt_seg_writeback(struct krt_seg_writer *w);
 
 /** @brief Write the pending block and fsync the file. */
 int krt_seg_flush(struct krt_seg_writer *w, struct krt_error *err);
 
 /** @brief Flush, fsync and close; @p w is freed even on error. */
 int krt_seg_close(struct krt_seg_writer *w, struct krt_error *err);
+
+/** @brief krt_seg_close(), and the SHA-256 (lowercase hex) of the whole
+ *  file as closed in @p sha256: the bytes hashed by krt_seg_writeback()
+ *  are not read again. */
+int krt_seg_close_hashed(struct krt_seg_writer *w, char sha256[65], struct krt_error *err);
 
 /** @brief Close without flushing what is pending (on a failed run). */
 void krt_seg_abandon(struct krt_seg_writer *w);

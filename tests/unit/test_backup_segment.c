@@ -54,15 +54,23 @@ static struct krt_seg_record rec_of(int64_t i, char *big, size_t bigsz)
     return r;
 }
 
-static void write_segment(const char *name, enum krt_seg_codec codec, int n)
+/* a new segment @p name from offset 100 with blocks of 4 KB */
+static struct krt_seg_writer *new_segment(const char *name, enum krt_seg_codec codec)
 {
     struct krt_error e;
     struct krt_seg_writer *w;
     struct krt_seg_meta m = meta_of(100);
-    static char big[300000];
-    memset(big, 'x', sizeof(big));
     unlink(path_of(name));
     ck_assert_msg(!krt_seg_create(path_of(name), codec, &m, 4096, &w, &e), "%s", e.msg);
+    return w;
+}
+
+static void write_segment(const char *name, enum krt_seg_codec codec, int n)
+{
+    struct krt_error e;
+    struct krt_seg_writer *w = new_segment(name, codec);
+    static char big[300000];
+    memset(big, 'x', sizeof(big));
     for (int i = 0; i < n; i++) {
         struct krt_seg_record r = rec_of(i, big, sizeof(big));
         ck_assert_msg(!krt_seg_append(w, &r, &e), "%s", e.msg);
@@ -107,13 +115,9 @@ static void assert_records(const char *name, int from_i, int n)
 START_TEST(a_parked_writer_appends_after_reopening)
 {
     struct krt_error e;
-    struct krt_seg_writer *w;
-    struct krt_seg_meta m = meta_of(100);
+    struct krt_seg_writer *w = new_segment("parked.avro", KRT_SEG_SNAPPY);
     static char big[300000];
     memset(big, 'x', sizeof(big));
-    unlink(path_of("parked.avro"));
-    ck_assert_msg(!krt_seg_create(path_of("parked.avro"), KRT_SEG_SNAPPY, &m, 4096, &w, &e), "%s",
-                  e.msg);
     for (int i = 0; i < 12; i++) {
         struct krt_seg_record r = rec_of(i, big, sizeof(big));
         if (i % 2 == 0 || i == 7) {
@@ -133,6 +137,55 @@ START_TEST(a_parked_writer_appends_after_reopening)
     char h[65];
     krt_seg_record_sha256(last.timestamp, last.key, last.key_len, last.value, last.value_len, h);
     ck_assert_str_eq(info.last_sha256, h);
+}
+END_TEST
+
+/* The SHA-256 a close returns, hashed in steps while the file grows
+ * (write-backs between appends, a park, a block grown for a large record,
+ * a reopen after a torn tail was cut), equals sha256sum's of the file. */
+static void assert_sha256sum(const char *path, const char *got)
+{
+    char cmd[600], want[65] = "";
+    snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
+    FILE *p = popen(cmd, "r");
+    ck_assert_msg(p != NULL, "cannot run sha256sum");
+    ck_assert_int_eq(fscanf(p, "%64s", want), 1);
+    ck_assert_int_eq(pclose(p), 0);
+    ck_assert_str_eq(got, want);
+}
+
+START_TEST(the_hash_of_a_close_is_the_files)
+{
+    struct krt_error e;
+    struct krt_seg_writer *w = new_segment("hashed.avro", KRT_SEG_DEFLATE);
+    static char big[300000];
+    memset(big, 'x', sizeof(big));
+    const char *p = path_of("hashed.avro");
+    for (int i = 0; i < 12; i++) {
+        struct krt_seg_record r = rec_of(i, big, sizeof(big));
+        ck_assert_msg(!krt_seg_append(w, &r, &e), "%s", e.msg);
+        if (i % 3 == 0)
+            krt_seg_writeback(w);
+        if (i == 5)
+            ck_assert_msg(!krt_seg_park(w, &e), "%s", e.msg);
+    }
+    char sha[65] = "";
+    ck_assert_msg(!krt_seg_close_hashed(w, sha, &e), "%s", e.msg);
+    assert_sha256sum(p, sha);
+    assert_records("hashed.avro", 0, 12);
+    /* a torn tail, cut back by the reopen, then appended to */
+    FILE *f = fopen(p, "ab");
+    ck_assert(f && fwrite("torn", 1, 4, f) == 4 && !fclose(f));
+    ck_assert_msg(!krt_seg_reopen(p, 4096, &w, &e), "%s", e.msg);
+    krt_seg_writeback(w);
+    for (int i = 12; i < 15; i++) {
+        struct krt_seg_record r = rec_of(i, big, sizeof(big));
+        ck_assert_msg(!krt_seg_append(w, &r, &e), "%s", e.msg);
+        krt_seg_writeback(w);
+    }
+    ck_assert_msg(!krt_seg_close_hashed(w, sha, &e), "%s", e.msg);
+    assert_sha256sum(p, sha);
+    assert_records("hashed.avro", 0, 15);
 }
 END_TEST
 
@@ -425,6 +478,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, segments_round_trip_with_every_codec);
     tcase_add_test(tc, a_parked_writer_appends_after_reopening);
+    tcase_add_test(tc, the_hash_of_a_close_is_the_files);
     tcase_add_test(tc, the_record_hash_tells_null_from_empty);
     tcase_add_test(tc, lzma_is_not_offered);
     tcase_add_test(tc, files_of_the_same_second_have_their_own_sync_marker);
