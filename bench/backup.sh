@@ -14,10 +14,26 @@
 #       in one of 200 partitions: memory must not grow with the partitions.
 #   bench/backup.sh ab BASELINE [RECORDS] [ROUNDS]   before and after: the
 #       krt-backup binary BASELINE (e.g. a build of an earlier commit), this
-#       build's krt-backup (both --codec snappy) and the kcat dump, taking
-#       turns on one topic of RECORDS x 1 KB in 6 partitions (default
-#       100000, 5 rounds); medians, ratios to the kcat dump, peak RSS.
+#       build's krt-backup (both --codec snappy), the kcat dump and
+#       kafka-consumer-perf-test, taking turns on one topic of RECORDS x 1 KB
+#       in 6 partitions (default 100000, 5 rounds); medians, ratios to the
+#       kcat dump and to the read ceiling, peak RSS, the load average.
 . "$(dirname "$0")/lib.sh"
+# run_perf_test RECORDS GROUP: kafka-consumer-perf-test reads RECORDS of $S;
+# sets perf_own_ms (from its own records/s figure, first fetch on, no JVM
+# start) and perf_wall_ms
+run_perf_test() {
+    local t0 own
+    t0=$(date +%s%N)
+    java -Xmx512m -Dlog4j.configuration="file:$repo/scripts/kafka/log4j-tools.properties" \
+        -cp "$(scripts/kafka-cluster classpath)" org.apache.kafka.tools.ConsumerPerformance \
+        --bootstrap-server "$B" --topic "$S" --messages "$1" --group "$2" \
+        --timeout 60000 >"$work/perf.log" 2>&1 || { cat "$work/perf.log" >&2; exit 1; }
+    perf_wall_ms=$((($(date +%s%N) - t0) / 1000000))
+    own=$(awk -F', *' 'NF >= 6 && $6 ~ /^[0-9.]+$/ { v = $6 } END { printf "%.0f", v }' "$work/perf.log")
+    perf_own_ms=$(awk -v n="$1" -v r="$own" 'BEGIN { printf "%.0f", n * 1000 / r }')
+}
+
 if [[ ${1:-} == ab ]]; then
     base=$(realpath "${2:?bench/backup.sh ab BASELINE [RECORDS] [ROUNDS]}")
     n=${3:-100000} rounds=${4:-5}
@@ -26,9 +42,17 @@ if [[ ${1:-} == ab ]]; then
     kcli kafka-producer-perf-test --topic "$S" --num-records "$n" --record-size 1024 --throughput -1 \
         --producer-props bootstrap.servers="$B" acks=all linger.ms=20 batch.size=262144 >"$work/fill.log" 2>&1
     declare -A ab_ms ab_rss
+    echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
     for r in $(seq 1 "$rounds"); do
-        for who in baseline new kcat; do
+        for who in baseline new kcat perf; do
             rm -rf "$work/ab"; sync; sleep 1
+            if [[ $who == perf ]]; then
+                run_perf_test "$n" "bench-perf-ab-$$-$r"
+                ab_ms[perf]+="$perf_own_ms "
+                printf '  round %d  %-9s %6d ms  by its own clock (%d ms wall, JVM start included)\n' \
+                    "$r" "$who" "$perf_own_ms" "$perf_wall_ms"
+                continue
+            fi
             case $who in
                 baseline) cmd=("$base" --dir "$work/ab" --topic "$S" --codec snappy -q) ;;
                 new) cmd=(build/tools/krt-backup --dir "$work/ab" --topic "$S" --codec snappy -q) ;;
@@ -46,10 +70,12 @@ if [[ ${1:-} == ab ]]; then
         done
     done
     med() { printf '%s\n' ${ab_ms[$1]} | median; }
-    mb=$(med baseline) mn=$(med new) mk=$(med kcat)
-    echo "medians of $rounds rounds, $n records: baseline $mb ms, new $mn ms, kcat dump $mk ms"
-    awk -v b="$mb" -v n="$mn" -v k="$mk" 'BEGIN {
-        printf "  vs the kcat dump: baseline %.2fx, new %.2fx (goal >= 1.5x); new vs baseline %.2fx\n", k / b, k / n, b / n }'
+    mb=$(med baseline) mn=$(med new) mk=$(med kcat) mp=$(med perf)
+    echo "medians of $rounds rounds, $n records: baseline $mb ms, new $mn ms, kcat dump $mk ms, consumer-perf-test $mp ms"
+    awk -v b="$mb" -v n="$mn" -v k="$mk" -v p="$mp" 'BEGIN {
+        printf "  vs the kcat dump: baseline %.2fx, new %.2fx (goal >= 1.5x); new vs baseline %.2fx\n", k / b, k / n, b / n
+        printf "  of the read ceiling (consumer-perf-test): baseline %.2f, new %.2f (goal >= 0.8)\n", p / b, p / n }'
+    echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "  highest peak RSS: baseline ${ab_rss[baseline]} MB, new ${ab_rss[new]} MB, kcat ${ab_rss[kcat]} MB"
     kcli kafka-topics --bootstrap-server "$B" --delete --topic "$S" >/dev/null 2>&1 || true
     exit 0
@@ -121,22 +147,14 @@ run_kcat() {
 }
 
 run_perf() {
-    local t0 ms
     settle
-    t0=$(date +%s%N)
-    java -Xmx512m -Dlog4j.configuration="file:$repo/scripts/kafka/log4j-tools.properties" \
-        -cp "$(scripts/kafka-cluster classpath)" org.apache.kafka.tools.ConsumerPerformance \
-        --bootstrap-server "$B" --topic "$S" --messages "$n" --group "bench-perf-$$-$r" \
-        --timeout 60000 >"$work/perf.log" 2>&1 || { cat "$work/perf.log" >&2; exit 1; }
-    ms=$((($(date +%s%N) - t0) / 1000000))
-    # its own figure: records per second from its first fetch on (no JVM start)
-    local own
-    own=$(awk -F', *' 'NF >= 6 && $6 ~ /^[0-9.]+$/ { v = $6 } END { printf "%.0f", v }' "$work/perf.log")
-    ms_of[perf]+="$(awk -v n="$n" -v r="$own" 'BEGIN { printf "%.0f", n * 1000 / r }') "
+    run_perf_test "$n" "bench-perf-$$-$r"
+    ms_of[perf]+="$perf_own_ms "
     lines+=("$(printf '  round %d  consumer-perf-test %7d ms  %7s records/s by its own clock (%s records/s wall, JVM start included)' \
-        "$r" "$ms" "$own" "$(rate "$ms")")")
+        "$r" "$perf_wall_ms" "$(rate "$perf_own_ms")" "$(rate "$perf_wall_ms")")")
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq 1 "$rounds"); do
     case $((r % 4)) in # take turns
         1) run_backup snappy; run_backup deflate; run_kcat; run_perf ;;
@@ -156,5 +174,6 @@ awk -v s="$ks" -v d="$kd" -v c="$kc" -v p="$kp" 'BEGIN {
     printf "  krt-backup snappy vs consumer-perf-test:  %.2f of the read ceiling (goal >= 0.8)\n", p / s
 }'
 echo "  sizes: snappy ${size_of[snappy]} MB, deflate ${size_of[deflate]} MB, kcat dump ${size_of[kcat]} MB"
+echo "  load average: $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after"
 echo "  peak RSS: krt-backup snappy ${rss_of[snappy]} MB, deflate ${rss_of[deflate]} MB (goal < 100 MB); kcat ${rss_of[kcat]} MB"
 kcli kafka-topics --bootstrap-server "$B" --delete --topic "$S" >/dev/null 2>&1 || true
