@@ -22,16 +22,23 @@
  * the memory whatever the topic's size. Measured on 100,000 x 1 KB in 6
  * partitions (bench/backup.sh's topic, a loaded 2-core machine): an 8 MB
  * queue and 4 MB fetches took 7.4 s at 40 MB peak RSS; 32 MB, 32 MB and 4 MB
- * per partition 2.0-3.2 s at 80-86 MB; 16 MB, 16 MB, 4 MB 3.2 s at 78 MB. */
+ * per partition 2.0-3.2 s at 80-86 MB; 16 MB, 16 MB, 4 MB 3.2 s at 78 MB.
+ * Once the segment closes no longer stopped the poll loop (WRITEBACK_BYTES),
+ * the fetchers were woken more often and 1,000,000 x 1 KB peaked at
+ * 100-118 MB (88 MB before the change): a queued message pins its whole
+ * fetch response, so the responses in flight and partly read add to the
+ * queue. With 1 MB per partition and a 12 MB budget (below), the same run
+ * peaked at 68 MB (kcat's default is 1 MB per partition too). */
 #define QUEUE_KB "16384"
 #define QUEUE_BYTES (16384 * 1024)
 #define FETCH_MAX (32 * 1024 * 1024)
-#define PART_FETCH_MAX "4194304"
+#define PART_FETCH_MAX "1048576"
 /* fetch.max.bytes bounds one fetch response, and librdkafka keeps one in
  * flight per broker: with the partitions led by several brokers, the budget
  * is shared between them (measured on 100,000 x 1 KB in 200 partitions led
- * by 3 brokers: 141 MB peak RSS with 32 MB per broker, 89 MB with 8 MB). */
-#define FETCH_BUDGET (24 * 1024 * 1024)
+ * by 3 brokers: 141 MB peak RSS with 32 MB per broker, 89 MB with 8 MB; the
+ * budget was 24 MB, 12 MB since the change above). */
+#define FETCH_BUDGET (12 * 1024 * 1024)
 #define FETCH_MIN (4 * 1024 * 1024)
 /* librdkafka 2.0.2 stops fetching from a broker once the consumer queue
  * holds queued.max.messages.kbytes, and looks at the queue again only when
