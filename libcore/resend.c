@@ -101,6 +101,21 @@ out:
     return rc;
 }
 
+/* Remember a partition whose `to` time no record has reached yet. */
+static void note_open_end(struct krt_resend *rs, int32_t partition)
+{
+    size_t len = strlen(rs->to_open);
+    if (len >= 3 && !strcmp(rs->to_open + len - 3, "..."))
+        return;
+    char one[16];
+    snprintf(one, sizeof(one), "%s%" PRId32, len ? "," : "", partition);
+    /* room is kept for ",..." and the NUL after any partition written */
+    if (len + strlen(one) + 5 <= sizeof(rs->to_open))
+        memcpy(rs->to_open + len, one, strlen(one) + 1);
+    else
+        memcpy(rs->to_open + len, ",...", 5);
+}
+
 /* A time bound through the time index, for every partition: an offset, or
  * the high watermark when no record is that recent. A partition the look-up
  * failed for is an error: the range must not change silently. */
@@ -126,6 +141,8 @@ static int resolve_time(struct krt_conn *conn, const struct krt_metadata *md, st
             goto out;
         }
         out[i] = times.v[i].offset < 0 ? hi[i] : times.v[i].offset;
+        if (times.v[i].offset < 0 && b == &rs->req.to)
+            note_open_end(rs, rs->parts[i].partition);
     }
     rc = 0;
 out:

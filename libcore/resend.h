@@ -26,6 +26,9 @@ struct krt_resend {
     bool target_exists;
     bool already_done; /**< a finished request: nothing to do */
     bool resumed;      /**< the request had started before */
+    /** partitions (comma-separated, cut with "...") whose `to` time is later
+     *  than their newest record: their range ends at the high watermark now */
+    char to_open[128];
     int64_t started_ms, finished_ms;
     struct krt_copy_job job; /**< the copy and its counters */
 };

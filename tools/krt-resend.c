@@ -202,6 +202,11 @@ int main(int argc, char **argv)
     krt_conn_trap_signals(&conn);
     if (krt_resend_prepare(&conn, &rs, &err))
         goto fail;
+    if (rs.to_open[0])
+        krt_warnf(c.prog, "'to' %s is later than the newest record of partition(s) %s: their "
+                  "range ends at the high watermark now, and records written later with an "
+                  "earlier timestamp are not resent; run it once the window is over",
+                  rs.req.to.text, rs.to_open);
     krt_conn_close(&conn);
     /* a failed copy is reported like a finished one (every partition, the
      * error with it) and notified: the operator learns what was copied */

@@ -67,12 +67,21 @@ run krt resend --id v-$x --team billing --topic "$S" --json
 eq_rc "validate" 0
 eq "validate estimates the records" "$(jq -r '.records_to_read' "$tmp/out")" 600
 check "validate created no target topic" no_topic "$S.resend.billing"
+# a 'to' later than every record (the window is not over): the range ends at
+# the high watermark now, and krt says so for each such partition
+run krt resend --id vf-$x --team billing --topic "$S" --from "$(date -u -d "@$(((base + 50000) / 1000))" +%Y-%m-%dT%H:%M:%SZ)" \
+    --to "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" --json
+eq_rc "validate, 'to' in the future" 0
+contains "'to' later than the newest record: warned, every partition named" "$err" "is later than the newest record of partition(s) 0,1,2: their range ends at the high watermark now"
+eq "... and the range ends at the high watermark" "$(jq -c '[.partitions[].end_offset]' "$tmp/out")" \
+    "$(for p in 0 1 2; do kcat -b "$B" -Q -t "$S:$p:-1" | awk '{ print $NF }'; done | jq -sc .)"
 
 # --- a range by datetime: [minute 0:50, minute 2:30) of every partition
 from=$(date -u -d "@$(((base + 50000) / 1000))" +%Y-%m-%dT%H:%M:%S.000Z)
 to=$(date -u -d "@$(((base + 150000) / 1000))" +%Y-%m-%dT%H:%M:%S.000Z)
 run krt resend --id dt-$x --team billing --topic "$S" --from "$from" --to "$to" --execute --json
 eq "datetime range exits 0" "$rc" 0
+lacks "a 'to' with records after it: no open-end warning" "$err" "later than the newest record"
 awk -F'|' '$2 >= 50 && $2 < 150' "$tmp/src" | cut -d'|' -f1-6 >"$tmp/want"
 exactly_once "datetime range" "$S.resend.billing" "$tmp/want" "dt-$x"
 eq "the report counts the copies" "$(jq -r '.copied' "$tmp/out")" 300
