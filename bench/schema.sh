@@ -12,6 +12,9 @@
 #   The values are a pool of 20,000 distinct records repeated up to RECORDS;
 #   fastavro's rate is measured on the first 200,000 at most.
 #   bench/schema.sh [RECORDS] [RUNS]     (default 1000000 records, 3 runs)
+# KRT_BENCH_AB=PATH: another krt-schema binary (an older build) run right
+#   before this build's in every run, for before/after figures from the same
+#   machine state; each line shows the load average (1 min) of its moment.
 # The registry: scripts/schema-registry, started here unless
 # KRT_BENCH_REGISTRY names one.
 . "$(dirname "$0")/lib.sh"
@@ -106,10 +109,10 @@ consume_perf() { # prints "WALL_MS REPORTED_MSG_PER_S"
     # columns: start, end, MB, MB/s, nMsg, nMsg/s, ...
     echo "$(((t1 - t0) / 1000000)) $(awk -F', *' 'NR == 2 { printf "%.0f", $6 }' "$work/cpt.log")"
 }
-krt_run() { # prints "WALL_MS PEAK_RSS_KB"
+krt_run() { # [BINARY] prints "WALL_MS PEAK_RSS_KB"
     local t0 t1
     t0=$(date +%s%N)
-    /usr/bin/time -f '%M' -o "$work/rss" build/tools/krt-schema check-topic "$T" \
+    /usr/bin/time -f '%M' -o "$work/rss" "${1:-build/tools/krt-schema}" check-topic "$T" \
         --reader "$work/reader.avsc" --registry "$R" --json >"$work/krt.json"
     t1=$(date +%s%N)
     [[ $(jq .decoded "$work/krt.json") == "$n" ]] || { echo "bench: krt decoded $(jq .decoded "$work/krt.json") of $n" >&2; exit 1; }
@@ -133,14 +136,22 @@ print(round(len(vals) / (time.perf_counter() - t0)))
 PY
 }
 rate() { awk -v n="$n" -v ms="$1" 'BEGIN { printf "%.0f", n * 1000 / ms }'; }
-k=() kr=() cw=() cr=() fa=()
+load() { cut -d' ' -f1 /proc/loadavg; }
+k=() kr=() cw=() cr=() fa=() ak=() akr=()
 for ((i = 1; i <= runs; i++)); do
+    if [[ -n ${KRT_BENCH_AB:-} ]]; then
+        l=$(load)
+        read -r ms rss < <(krt_run "$KRT_BENCH_AB")
+        ak+=("$(rate "$ms")"); akr+=("$rss")
+        echo "run $i: $KRT_BENCH_AB ${ak[-1]}/s (RSS $rss KB, load $l)"
+    fi
+    l=$(load)
     read -r ms rss < <(krt_run)
     k+=("$(rate "$ms")"); kr+=("$rss")
     read -r ms rep < <(consume_perf)
     cw+=("$(rate "$ms")"); cr+=("$rep")
     fa+=("$(fastavro_run)")
-    echo "run $i: krt ${k[-1]}/s (RSS ${kr[-1]} KB), consumer-perf ${cr[-1]}/s reported, ${cw[-1]}/s wall, fastavro ${fa[-1]}/s"
+    echo "run $i: krt ${k[-1]}/s (RSS ${kr[-1]} KB, load $l), consumer-perf ${cr[-1]}/s reported, ${cw[-1]}/s wall, fastavro ${fa[-1]}/s"
 done
 med() { printf '%s\n' "$@" | median; }
 K=$(med "${k[@]}") CR=$(med "${cr[@]}") CW=$(med "${cw[@]}") FA=$(med "${fa[@]}") RSS=$(printf '%s\n' "${kr[@]}" | sort -n | tail -1)
@@ -152,4 +163,9 @@ awk -v k="$K" -v cr="$CR" -v cw="$CW" -v fa="$FA" 'BEGIN {
     printf "  krt / plain consume: %.2f (reported rate), %.2f (wall)\n", k / cr, k / cw
     printf "  krt / fastavro: %.1fx\n", k / fa }'
 echo "  krt peak RSS: $((RSS / 1024)) MB (max of the runs)"
+if [[ -n ${KRT_BENCH_AB:-} ]]; then
+    AK=$(med "${ak[@]}") ARSS=$(printf '%s\n' "${akr[@]}" | sort -n | tail -1)
+    echo "  $KRT_BENCH_AB: $AK records/s (median), peak RSS $((ARSS / 1024)) MB;" \
+        "this build / that one: $(awk -v k="$K" -v a="$AK" 'BEGIN { printf "%.2f", k / a }')"
+fi
 kcli kafka-topics --bootstrap-server "$B" --delete --topic "$T" >/dev/null 2>&1 || true

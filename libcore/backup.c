@@ -13,6 +13,7 @@
 #include "apply.h"
 #include "configs.h"
 #include "conn.h"
+#include "fetchwake.h"
 #include "json_out.h"
 #include "offsets.h"
 #include "store.h"
@@ -40,17 +41,8 @@
  * budget was 24 MB, 12 MB since the change above). */
 #define FETCH_BUDGET (12 * 1024 * 1024)
 #define FETCH_MIN (4 * 1024 * 1024)
-/* librdkafka 2.0.2 stops fetching from a broker once the consumer queue
- * holds queued.max.messages.kbytes, and looks at the queue again only when
- * something wakes that broker's thread: a response, a request to send, or
- * its fixed 1 s tick (rd_kafka_max_block_ms; fetch.queue.backoff.ms came in
- * a later version). krt-backup drains 16 MB in well under that second, so
- * every fill of the queue cost most of a second of idle waiting (traced with
- * -X debug=fetch: "not fetchable: queued.max.messages.kbytes exceeded", the
- * next fetch exactly 1 s later). When the queue, seen above 3/4 of its
- * bound, drains below 1/8, a ListOffsets request (read only) to each leader
- * wakes its thread and fetching resumes at once. */
-#define MAX_LEADERS 64
+/* krt-backup drains 16 MB in well under librdkafka 2.0.2's 1 s tick: its
+ * fetchers stopped by a full queue are woken (fetchwake.h). */
 /* Avro block size to start with; a partition's writer grows it to hold its
  * largest record (see segment.h). max.message.bytes does not bound a record
  * (it limits compressed batches), so the block is sized on demand rather than
@@ -125,15 +117,7 @@ struct run {
     int64_t total_todo;
     int64_t clock;    /* counts appends: the writers' LRU order */
     bool refreshing;  /* --follow: a refresh of topics, partitions and groups */
-    /* one partition led by each broker, to wake its fetcher (QUEUE_BYTES) */
-    struct {
-        char *topic;
-        int32_t partition;
-    } wake[MAX_LEADERS];
-    int nwake;
-    rd_kafka_queue_t *cq; /* the consumer queue, to watch its length */
-    bool queue_high;
-    int64_t wakeups;
+    struct krt_fetchwake fw; /* one partition led by each broker (QUEUE_BYTES) */
 };
 
 static int64_t mono_ms(void)
@@ -1243,42 +1227,16 @@ static int check_message(struct run *r, struct bpart *b, rd_kafka_message_t *m,
     return diverge(r, b, KRT_BK_DIV_RECORD, m->offset, b->cut == INT64_MAX ? -1 : b->cut, err);
 }
 
-/* Wake the fetchers stopped by a full queue (see QUEUE_BYTES). The queue
- * counts messages; their size is taken as the mean size read so far. */
-static void pace_fetchers(struct run *r)
-{
-    int64_t mean = r->rep->records ? r->rep->bytes / r->rep->records : 1024;
-    int64_t queued = (int64_t)rd_kafka_queue_length(r->cq) * (mean > 0 ? mean : 1);
-    if (queued >= QUEUE_BYTES / 4 * 3) {
-        r->queue_high = true;
-        return;
-    }
-    if (!r->queue_high || queued > QUEUE_BYTES / 8)
-        return;
-    r->queue_high = false;
-    r->wakeups++;
-    /* at most about 300 ms in all: a slow or gone leader must not hold up
-     * the poll loop (segment rolls, the manifest, SIGTERM); the brokers not
-     * asked this time fall back on librdkafka's own 1 s tick */
-    int64_t t0 = mono_ms();
-    for (int i = 0; i < r->nwake && !krt_interrupted() && mono_ms() - t0 < 300; i++) {
-        int64_t lo, hi; /* the answer does not matter: the request wakes it */
-        rd_kafka_query_watermark_offsets(r->conn.rk, r->wake[i].topic, r->wake[i].partition,
-                                         &lo, &hi, 200);
-    }
-}
-
 static int consume(struct run *r, struct krt_error *err)
 {
     if (assign_new(r, err))
         return -1;
-    r->cq = rd_kafka_queue_get_consumer(r->conn.rk);
     unsigned polled = 0;
     int64_t last_roll_check = mono_ms(), last_refresh = mono_ms();
     while (!all_done(r) && !krt_interrupted()) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->conn.rk, 200);
-        if (r->cq && (!m || !(++polled & 63)))
-            pace_fetchers(r);
+        if (!m || !(++polled & 63))
+            krt_fetchwake_pace(&r->fw, r->rep->records ? r->rep->bytes / r->rep->records : 1024);
         int64_t now = mono_ms();
         if (r->o->follow && r->o->refresh_ms > 0 && now - last_refresh >= r->o->refresh_ms) {
             last_refresh = now;
@@ -1396,37 +1354,18 @@ int krt_backup_consumer_open(const struct krt_common *c, struct krt_conn *conn,
     return consumer_open(c, conn, FETCH_MAX, err);
 }
 
-/* The brokers leading the selected partitions, one partition of each kept
- * to wake that broker's fetcher (see QUEUE_BYTES). */
-static int note_leaders(struct run *r, const struct krt_metadata *md, struct krt_error *err)
+static bool wanted(const void *o, const char *topic)
 {
-    int32_t leaders[MAX_LEADERS];
-    for (int i = 0; i < md->ntopics; i++) {
-        if (!selected(r->o, md->topics[i].name))
-            continue;
-        for (int j = 0; j < md->topics[i].nparts; j++) {
-            int32_t l = md->topics[i].parts[j].leader;
-            bool seen = l < 0;
-            for (int k = 0; k < r->nwake && !seen; k++)
-                seen = leaders[k] == l;
-            if (seen || r->nwake >= MAX_LEADERS)
-                continue;
-            leaders[r->nwake] = l;
-            r->wake[r->nwake].partition = md->topics[i].parts[j].id;
-            if (!(r->wake[r->nwake++].topic = strdup(md->topics[i].name)))
-                return oom(err);
-        }
-    }
-    return 0;
+    return selected(o, topic);
 }
 
 /* The selected partitions are led by more than one broker: share the fetch
  * budget between them (a new consumer; the first one only asked metadata). */
 static int fit_fetches(struct run *r, struct krt_error *err)
 {
-    if (r->nwake <= 1)
+    if (r->fw.n <= 1)
         return 0;
-    int fetch = FETCH_BUDGET / r->nwake;
+    int fetch = FETCH_BUDGET / r->fw.n;
     if (fetch < FETCH_MIN)
         fetch = FETCH_MIN;
     rd_kafka_consumer_close(r->conn.rk);
@@ -1482,7 +1421,7 @@ static int connect_and_cut(struct run *r, struct krt_error *err)
         return -1;
     rc = check_selection(r->o, &md, err);
     if (!rc)
-        rc = note_leaders(r, &md, err);
+        rc = krt_fetchwake_from_metadata(&r->fw, &md, wanted, r->o, err);
     if (!rc)
         rc = fit_fetches(r, err);
     if (!rc)
@@ -1507,6 +1446,7 @@ int krt_backup_run(const struct krt_common *c, const struct krt_backup_opts *o,
     memset(rep, 0, sizeof(*rep));
     rep->dir = o->dir;
     r.t0 = mono_ms();
+    krt_fetchwake_init(&r.fw, &r.conn, QUEUE_BYTES);
     struct stat st;
     bool new_dir = stat(o->dir, &st) != 0;
     int rc = prepare(&r, err);
@@ -1557,10 +1497,7 @@ int krt_backup_run(const struct krt_common *c, const struct krt_backup_opts *o,
     rep->groups = r.m.ngroups;
     rep->elapsed_ms = mono_ms() - r.t0;
     progress(&r, true);
-    if (r.cq)
-        rd_kafka_queue_destroy(r.cq);
-    for (int i = 0; i < r.nwake; i++)
-        free(r.wake[i].topic);
+    krt_fetchwake_free(&r.fw);
     if (r.conn.rk) {
         rd_kafka_consumer_close(r.conn.rk);
         krt_conn_close(&r.conn);

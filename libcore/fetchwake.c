@@ -1,0 +1,183 @@
+/* fetchwake.c - see fetchwake.h */
+#define _POSIX_C_SOURCE 200809L
+#include "fetchwake.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A failed request asks for a new list, but not more than once a second:
+ * on a loaded machine a leader may just be slow to answer. */
+#define STALE_RETRY_MS 1000
+/* the metadata request of a refresh */
+#define REFRESH_TIMEOUT_MS 1000
+/* one wake-up request */
+#define WAKE_TIMEOUT_MS 200
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void krt_fetchwake_init(struct krt_fetchwake *fw, struct krt_conn *conn, int64_t queue_bytes)
+{
+    memset(fw, 0, sizeof(*fw));
+    fw->conn = conn;
+    fw->queue_bytes = queue_bytes;
+    fw->built_ms = mono_ms();
+}
+
+static void clear_list(struct krt_fetchwake_target *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(v[i].topic);
+}
+
+int krt_fetchwake_pick(struct krt_fetchwake *fw, const struct krt_fetchwake_part *parts,
+                       size_t n, struct krt_error *err)
+{
+    struct krt_fetchwake_target v[KRT_FETCHWAKE_MAX] = {{0}};
+    int nv = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t l = parts[i].leader;
+        bool seen = l < 0;
+        for (int k = 0; k < nv && !seen; k++)
+            seen = v[k].leader == l;
+        if (seen || nv >= KRT_FETCHWAKE_MAX)
+            continue;
+        v[nv].leader = l;
+        v[nv].partition = parts[i].partition;
+        if (!(v[nv].topic = strdup(parts[i].topic))) {
+            clear_list(v, nv);
+            return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+        }
+        nv++;
+    }
+    bool changed = nv != fw->n;
+    for (int i = 0; i < nv && !changed; i++)
+        changed = v[i].leader != fw->v[i].leader || v[i].partition != fw->v[i].partition ||
+                  strcmp(v[i].topic, fw->v[i].topic);
+    clear_list(fw->v, fw->n);
+    memcpy(fw->v, v, (size_t)nv * sizeof(*v));
+    fw->n = nv;
+    fw->stale = false;
+    fw->built_ms = mono_ms();
+    return changed ? 1 : 0;
+}
+
+int krt_fetchwake_from_metadata(struct krt_fetchwake *fw, const struct krt_metadata *md,
+                                bool (*want)(const void *opaque, const char *topic), const void *opaque,
+                                struct krt_error *err)
+{
+    size_t n = 0, k = 0;
+    for (int i = 0; i < md->ntopics; i++)
+        n += (size_t)md->topics[i].nparts;
+    struct krt_fetchwake_part *p = calloc(n + 1, sizeof(*p));
+    if (!p)
+        return krt_error_set(err, KRT_ERR_INTERNAL, "out of memory");
+    for (int i = 0; i < md->ntopics; i++) {
+        if (want && !want(opaque, md->topics[i].name))
+            continue;
+        for (int j = 0; j < md->topics[i].nparts; j++)
+            p[k++] = (struct krt_fetchwake_part){md->topics[i].name, md->topics[i].parts[j].id,
+                                                 md->topics[i].parts[j].leader};
+    }
+    int rc = krt_fetchwake_pick(fw, p, k, err);
+    free(p);
+    return rc < 0 ? -1 : 0;
+}
+
+bool krt_fetchwake_due(struct krt_fetchwake *fw, int64_t queued_bytes)
+{
+    if (queued_bytes >= fw->queue_bytes / 4 * 3) {
+        fw->high = true;
+        return false;
+    }
+    if (!fw->high || queued_bytes > fw->queue_bytes / 8)
+        return false;
+    fw->high = false;
+    return true;
+}
+
+bool krt_fetchwake_needs_refresh(const struct krt_fetchwake *fw, int64_t now_ms)
+{
+    int64_t age = now_ms - fw->built_ms;
+    return age >= KRT_FETCHWAKE_REFRESH_MS || (fw->stale && age >= STALE_RETRY_MS);
+}
+
+/* The leaders of the partitions assigned now, from a metadata request for
+ * the topics the client knows (the assigned ones), not the whole cluster. */
+static void refresh(struct krt_fetchwake *fw)
+{
+    rd_kafka_t *rk = fw->conn->rk;
+    rd_kafka_topic_partition_list_t *a = NULL;
+    const struct rd_kafka_metadata *md = NULL;
+    struct krt_fetchwake_part *p = NULL;
+    /* whatever happens, the next try waits for the next period */
+    fw->built_ms = mono_ms();
+    fw->stale = false;
+    if (rd_kafka_assignment(rk, &a) || !a || a->cnt == 0)
+        goto out;
+    if (rd_kafka_metadata(rk, 0, NULL, &md, REFRESH_TIMEOUT_MS))
+        goto out;
+    if (!(p = calloc((size_t)a->cnt, sizeof(*p))))
+        goto out;
+    size_t n = 0;
+    for (int i = 0; i < a->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &a->elems[i];
+        for (int t = 0; t < md->topic_cnt; t++) {
+            if (strcmp(md->topics[t].topic, tp->topic))
+                continue;
+            for (int j = 0; j < md->topics[t].partition_cnt; j++)
+                if (md->topics[t].partitions[j].id == tp->partition)
+                    p[n++] = (struct krt_fetchwake_part){tp->topic, tp->partition,
+                                                         md->topics[t].partitions[j].leader};
+            break;
+        }
+    }
+    struct krt_error e;
+    krt_error_clear(&e);
+    if (n && krt_fetchwake_pick(fw, p, n, &e) == 1)
+        fw->rebuilds++;
+out:
+    free(p);
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (a)
+        rd_kafka_topic_partition_list_destroy(a);
+}
+
+void krt_fetchwake_pace(struct krt_fetchwake *fw, int64_t mean_record_bytes)
+{
+    if (!fw->conn || !fw->conn->rk)
+        return;
+    if (!fw->cq && !(fw->cq = rd_kafka_queue_get_consumer(fw->conn->rk)))
+        return;
+    int64_t queued = (int64_t)rd_kafka_queue_length(fw->cq) *
+                     (mean_record_bytes > 0 ? mean_record_bytes : 1);
+    if (!krt_fetchwake_due(fw, queued))
+        return;
+    fw->wakeups++;
+    if (krt_fetchwake_needs_refresh(fw, mono_ms()))
+        refresh(fw);
+    int64_t t0 = mono_ms();
+    /* the brokers not asked within the round fall back on the 1 s tick */
+    for (int i = 0; i < fw->n && !krt_interrupted() && mono_ms() - t0 < KRT_FETCHWAKE_ROUND_MS;
+         i++) {
+        int64_t lo, hi; /* the answer does not matter: the request wakes it */
+        if (rd_kafka_query_watermark_offsets(fw->conn->rk, fw->v[i].topic, fw->v[i].partition,
+                                             &lo, &hi, WAKE_TIMEOUT_MS))
+            fw->stale = true; /* gone, moved or slow: look the leaders up again */
+    }
+}
+
+void krt_fetchwake_free(struct krt_fetchwake *fw)
+{
+    clear_list(fw->v, fw->n);
+    fw->n = 0;
+    if (fw->cq)
+        rd_kafka_queue_destroy(fw->cq);
+    fw->cq = NULL;
+}

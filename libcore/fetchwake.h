@@ -1,0 +1,105 @@
+/* fetchwake.h - wake the fetchers librdkafka 2.0.2 stops when its consumer
+ * queue is full.
+ *
+ * librdkafka 2.0.2 stops fetching from a broker once the consumer queue
+ * holds queued.max.messages.kbytes, and looks at the queue again only when
+ * something wakes that broker's thread: a response, a request to send, or
+ * its fixed 1 s tick (rd_kafka_max_block_ms; fetch.queue.backoff.ms came in
+ * 2.1). A consumer that drains the queue in well under a second loses most
+ * of a second at every fill (traced with -X debug=fetch: "not fetchable:
+ * queued.max.messages.kbytes exceeded", the next fetch exactly 1 s later).
+ * When the queue, seen above 3/4 of its bound, drains below 1/8, a
+ * ListOffsets request (read only) for one partition of each leader wakes
+ * that leader's thread and fetching resumes at once.
+ *
+ * The list of leaders is built from the caller's metadata, then rebuilt
+ * from the consumer's current assignment and fresh metadata of the topics
+ * it knows when a wake-up request failed (a leader gone or moved) and at
+ * most every KRT_FETCHWAKE_REFRESH_MS while wake-ups happen, so a leader
+ * that moved after a failover, or a partition added and assigned, is woken
+ * too rather than left to the 1 s tick. */
+#ifndef KRT_FETCHWAKE_H
+#define KRT_FETCHWAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "error.h"
+#include "meta.h"
+
+/** At most this many leaders are woken (the others keep the 1 s tick). */
+#define KRT_FETCHWAKE_MAX 64
+/** A wake-up round asks for at most this long in all: a slow or gone leader
+ *  must not hold up the caller's poll loop. */
+#define KRT_FETCHWAKE_ROUND_MS 300
+/** While wake-ups happen, the leaders are looked up again this often. */
+#define KRT_FETCHWAKE_REFRESH_MS 10000
+
+/** @brief One partition and its leader, as metadata gives it. */
+struct krt_fetchwake_part {
+    const char *topic;
+    int32_t partition;
+    int32_t leader; /**< -1: no leader */
+};
+
+/** @brief The partition asked to wake one leader. */
+struct krt_fetchwake_target {
+    char *topic;
+    int32_t partition;
+    int32_t leader;
+};
+
+/** @brief The wake-up state of one consumer. Zero it, then
+ *  krt_fetchwake_init(). */
+struct krt_fetchwake {
+    struct krt_conn *conn;     /**< read for its client at each call */
+    rd_kafka_queue_t *cq;      /**< the consumer queue, to watch its length */
+    int64_t queue_bytes;       /**< queued.max.messages.kbytes, in bytes */
+    struct krt_fetchwake_target v[KRT_FETCHWAKE_MAX];
+    int n;
+    bool high;      /**< the queue was seen above 3/4 of its bound */
+    bool stale;     /**< a wake-up request failed: look the leaders up again */
+    int64_t built_ms; /**< when the list was last built (monotonic ms) */
+    int64_t wakeups;  /**< wake-up rounds */
+    int64_t rebuilds; /**< lists built again that differed from the one before */
+};
+
+/** @brief Start with an empty list for the consumer of @p conn, whose queue
+ *  holds at most @p queue_bytes. */
+void krt_fetchwake_init(struct krt_fetchwake *fw, struct krt_conn *conn, int64_t queue_bytes);
+
+/** @brief Build the list from @p parts: the first partition seen of each
+ *  leader (partitions without a leader are left out).
+ *  @returns 1 when the list changed (leaders or the partition asking one),
+ *  0 when it is the same, -1 out of memory (@p err set; the list before
+ *  is kept). */
+int krt_fetchwake_pick(struct krt_fetchwake *fw, const struct krt_fetchwake_part *parts,
+                       size_t n, struct krt_error *err);
+
+/** @brief Build the list from @p md: every partition of the topics
+ *  @p want accepts (every topic when @p want is NULL).
+ *  @returns 0, or -1 out of memory (@p err set). */
+int krt_fetchwake_from_metadata(struct krt_fetchwake *fw, const struct krt_metadata *md,
+                                bool (*want)(const void *opaque, const char *topic), const void *opaque,
+                                struct krt_error *err);
+
+/** @brief Feed the queue's size in bytes; true when the fetchers are to be
+ *  woken now (the queue was above 3/4 of its bound and is now below 1/8). */
+bool krt_fetchwake_due(struct krt_fetchwake *fw, int64_t queued_bytes);
+
+/** @brief True when the list is to be built again before waking: a request
+ *  failed, or it is older than KRT_FETCHWAKE_REFRESH_MS at @p now_ms. */
+bool krt_fetchwake_needs_refresh(const struct krt_fetchwake *fw, int64_t now_ms);
+
+/** @brief Call from the poll loop: watch the queue (its length times
+ *  @p mean_record_bytes, the mean size read so far) and, once drained, wake
+ *  each leader (at most KRT_FETCHWAKE_ROUND_MS, stopped by Ctrl-C), after
+ *  looking the leaders up again when due. Never fails: a leader not woken
+ *  keeps librdkafka's own 1 s tick. */
+void krt_fetchwake_pace(struct krt_fetchwake *fw, int64_t mean_record_bytes);
+
+/** @brief Release the list and the queue handle. */
+void krt_fetchwake_free(struct krt_fetchwake *fw);
+
+#endif

@@ -1,0 +1,135 @@
+/* Unit tests of libcore/fetchwake: the list of leaders to wake, built again
+ * after a failover or when partitions are added, the queue's hysteresis and
+ * when the leaders are looked up again. No broker: the metadata is made
+ * here. */
+#include <string.h>
+
+#include "check_main.h"
+#include "fetchwake.h"
+
+/* the partition the list asks to wake @p leader, or -2 when none */
+static int32_t leader_of(const struct krt_fetchwake *fw, int32_t leader)
+{
+    for (int i = 0; i < fw->n; i++)
+        if (fw->v[i].leader == leader)
+            return fw->v[i].partition;
+    return -2;
+}
+
+START_TEST(one_partition_per_leader)
+{
+    struct krt_fetchwake fw;
+    struct krt_error err;
+    krt_fetchwake_init(&fw, NULL, 1 << 20);
+    struct krt_fetchwake_part p[] = {{"t", 0, 1}, {"t", 1, 2}, {"t", 2, 3},
+                                     {"t", 3, 1}, {"t", 4, -1}, {"t", 5, 2}};
+    ck_assert_int_eq(krt_fetchwake_pick(&fw, p, 6, &err), 1);
+    ck_assert_int_eq(fw.n, 3);
+    ck_assert_int_eq(leader_of(&fw, 1), 0);
+    ck_assert_int_eq(leader_of(&fw, 2), 1);
+    ck_assert_int_eq(leader_of(&fw, 3), 2);
+    ck_assert_int_eq(leader_of(&fw, -1), -2); /* no leader: nobody to wake */
+    /* the same metadata again: no change */
+    ck_assert_int_eq(krt_fetchwake_pick(&fw, p, 6, &err), 0);
+    ck_assert_int_eq(fw.n, 3);
+    krt_fetchwake_free(&fw);
+}
+END_TEST
+
+START_TEST(failover_moves_leaders)
+{
+    struct krt_fetchwake fw;
+    struct krt_error err;
+    krt_fetchwake_init(&fw, NULL, 1 << 20);
+    struct krt_fetchwake_part before[] = {{"t", 0, 1}, {"t", 1, 2}, {"t", 2, 3}, {"t", 3, 2}};
+    ck_assert_int_eq(krt_fetchwake_pick(&fw, before, 4, &err), 1);
+    /* broker 2 is lost: partition 1 moves to broker 4, partition 3 to 3 */
+    struct krt_fetchwake_part after[] = {{"t", 0, 1}, {"t", 1, 4}, {"t", 2, 3}, {"t", 3, 3}};
+    ck_assert_int_eq(krt_fetchwake_pick(&fw, after, 4, &err), 1);
+    ck_assert_int_eq(fw.n, 3);
+    ck_assert_int_eq(leader_of(&fw, 2), -2);
+    ck_assert_int_eq(leader_of(&fw, 4), 1);
+    ck_assert_int_eq(leader_of(&fw, 3), 2);
+    /* the leaders stay, but the partition asking broker 1 moved away: that
+     * request would wake another broker, so the list changes */
+    struct krt_fetchwake_part moved[] = {{"t", 0, 3}, {"t", 1, 4}, {"t", 2, 3}, {"t", 3, 1}};
+    ck_assert_int_eq(krt_fetchwake_pick(&fw, moved, 4, &err), 1);
+    ck_assert_int_eq(leader_of(&fw, 1), 3);
+    ck_assert_int_eq(leader_of(&fw, 3), 0);
+    krt_fetchwake_free(&fw);
+}
+END_TEST
+
+START_TEST(partitions_added)
+{
+    struct krt_fetchwake fw;
+    struct krt_error err;
+    krt_fetchwake_init(&fw, NULL, 1 << 20);
+    struct krt_fetchwake_part p[] = {{"a", 0, 1}, {"a", 1, 1}, {"b", 0, 5}};
+    ck_assert_int_eq(krt_fetchwake_pick(&fw, p, 2, &err), 1);
+    ck_assert_int_eq(fw.n, 1);
+    /* topic b assigned later, led by a broker not seen before */
+    ck_assert_int_eq(krt_fetchwake_pick(&fw, p, 3, &err), 1);
+    ck_assert_int_eq(fw.n, 2);
+    ck_assert_str_eq(fw.v[1].topic, "b");
+    ck_assert_int_eq(fw.v[1].leader, 5);
+    krt_fetchwake_free(&fw);
+}
+END_TEST
+
+static bool only_orders(const void *opaque, const char *topic)
+{
+    return !strcmp(topic, (const char *)opaque);
+}
+
+START_TEST(from_metadata)
+{
+    struct krt_part pa[] = {{.id = 0, .leader = 1}, {.id = 1, .leader = 2}};
+    struct krt_part pb[] = {{.id = 0, .leader = 3}};
+    struct krt_topic t[] = {{.name = "logs", .parts = pb, .nparts = 1},
+                            {.name = "orders", .parts = pa, .nparts = 2}};
+    struct krt_metadata md = {.topics = t, .ntopics = 2};
+    struct krt_fetchwake fw;
+    struct krt_error err;
+    krt_fetchwake_init(&fw, NULL, 1 << 20);
+    ck_assert_int_eq(krt_fetchwake_from_metadata(&fw, &md, NULL, NULL, &err), 0);
+    ck_assert_int_eq(fw.n, 3); /* every topic */
+    ck_assert_int_eq(krt_fetchwake_from_metadata(&fw, &md, only_orders, "orders", &err), 0);
+    ck_assert_int_eq(fw.n, 2); /* the topics wanted */
+    ck_assert_int_eq(leader_of(&fw, 3), -2);
+    krt_fetchwake_free(&fw);
+}
+END_TEST
+
+START_TEST(queue_hysteresis)
+{
+    struct krt_fetchwake fw;
+    krt_fetchwake_init(&fw, NULL, 8000);
+    ck_assert(!krt_fetchwake_due(&fw, 500)); /* never full yet: librdkafka fetches */
+    ck_assert(!krt_fetchwake_due(&fw, 5999));
+    ck_assert(!krt_fetchwake_due(&fw, 6000)); /* 3/4: the fetchers may stop */
+    ck_assert(!krt_fetchwake_due(&fw, 3000));
+    ck_assert(!krt_fetchwake_due(&fw, 1001));
+    ck_assert(krt_fetchwake_due(&fw, 1000)); /* drained to 1/8: wake */
+    ck_assert(!krt_fetchwake_due(&fw, 0));   /* once per fill */
+    krt_fetchwake_free(&fw);
+}
+END_TEST
+
+START_TEST(refresh_when_due)
+{
+    struct krt_fetchwake fw;
+    krt_fetchwake_init(&fw, NULL, 8000);
+    int64_t t = fw.built_ms;
+    ck_assert(!krt_fetchwake_needs_refresh(&fw, t + 100));
+    ck_assert(krt_fetchwake_needs_refresh(&fw, t + KRT_FETCHWAKE_REFRESH_MS));
+    /* a failed wake-up asks for a new list, after a second at least */
+    fw.stale = true;
+    ck_assert(!krt_fetchwake_needs_refresh(&fw, t + 100));
+    ck_assert(krt_fetchwake_needs_refresh(&fw, t + 1000));
+    krt_fetchwake_free(&fw);
+}
+END_TEST
+
+KRT_SUITE("fetchwake", one_partition_per_leader, failover_moves_leaders, partitions_added,
+          from_metadata, queue_hysteresis, refresh_when_due)
