@@ -38,10 +38,15 @@ drill_network_partition() {
     # the cut-off leader is retried on the new one within the drill.
     printf '%s\n' request.timeout.ms=8000 delivery.timeout.ms=90000 >"$conf"
     local n=$records r=$rate
-    # A steady load over ~20 s (small) or ~60 s (large), so the cut lands mid-stream.
+    # A steady load at records/20 (small) or records/60 (large) per second
+    # that never runs out before the cut: it is stopped after the hold below,
+    # before the heal. (It used to stop after $records records: at a load
+    # average of 73, with the cluster 182 s to start, both producers had
+    # acknowledged all 3,000 before the cut took effect, and the acks=1 half
+    # lost nothing.)
     if [[ $size == small ]]; then r=$((records / 20)); else r=$((records / 60)); fi
-    load_start "$t1" 1 "$n" "$r" "$work/np1.acked" "$conf"; local pid1=$LOAD_PID
-    load_start "$ta" all "$n" "$r" "$work/npa.acked" "$conf"; local pida=$LOAD_PID
+    load_start "$t1" 1 $((n * 100)) "$r" "$work/np1.acked" "$conf"; local pid1=$LOAD_PID
+    load_start "$ta" all $((n * 100)) "$r" "$work/npa.acked" "$conf"; local pida=$LOAD_PID
     LOAD_PID=$pid1; load_wait_acked "$work/np1.acked" $((n / 4)) 300
     LOAD_PID=$pida; load_wait_acked "$work/npa.acked" $((n / 4)) 300
 
@@ -70,15 +75,17 @@ drill_network_partition() {
     local hold=15; [[ $size == large ]] && hold=30
     sleep "$hold"
     say "   acks=1 producer: $(acked_count "$work/np1.acked") acknowledged so far; acks=all: $(acked_count "$work/npa.acked")"
+    say "   stopping both producers (SIGTERM: they flush and print what was acknowledged)"
+    LOAD_PID=$pid1; load_stop
+    LOAD_PID=$pida; load_stop
     # broker 1's own view (it still answers clients): the high watermark a
-    # consumer of it could read up to, and its ISR, against the highest
-    # offset it acknowledged to the acks=1 producer
+    # consumer of it could read up to, and its ISR (compared below with the
+    # highest offset it acknowledged to the acks=1 producer)
     local b1 hw_cut isr_cut top_ack
     b1=$(kc bootstrap | cut -d, -f1)
     hw_cut=$(kcat -b "$b1" -Q -t "$t1:0:-1" 2>/dev/null | awk '{ print $NF }')
     isr_cut=$(kcat -b "$b1" -L -t "$t1" -m 5 2>/dev/null | grep -o 'isrs: [0-9,]*' | head -1)
-    top_ack=$(grep '"producer_send_success"' "$work/np1.acked" | jq -s 'map(.offset) | max // -1')
-    say "   broker 1 during the cut: high watermark ${hw_cut:-?}, ${isr_cut:-isrs: ?}; highest offset it acknowledged (acks=1): $top_ack"
+    say "   broker 1 during the cut: high watermark ${hw_cut:-?}, ${isr_cut:-isrs: ?}"
 
     step "heal; runbook step 3: watch the recovery"
     rb kc heal 1
@@ -107,6 +114,8 @@ drill_network_partition() {
     step "accounting: each producer's acks against an independent read-back"
     LOAD_PID=$pid1; load_finish "$work/np1.acked"
     LOAD_PID=$pida; load_finish "$work/npa.acked"
+    top_ack=$(grep '"producer_send_success"' "$work/np1.acked" | jq -s 'map(.offset) | max // -1')
+    say "   the highest offset acknowledged to the acks=1 producer: $top_ack (broker 1's high watermark during the cut: ${hw_cut:-?})"
     read_back "$t1" "$work/np1.read" || { ok1=0; why1+=("read-back did not reach the end"); }
     account "$work/np1.acked" "$work/np1.read"
     ((lost > 0)) || { ok1=0; why1+=("no acknowledged record lost: the cut did not reproduce the acks=1 loss"); }
