@@ -7,7 +7,7 @@
       every partition was read up to its end offset (or after SECS: exit 1).
       With --first, a partition is done at its first record (a group resuming
       from its commits: only where it starts matters).
-  account.py diff ACKED.jsonl CONSUMED.txt [AFTER_FILL.txt]
+  account.py diff ACKED.jsonl CONSUMED.txt [AFTER_FILL.txt] [--backup BACKUP.txt]
       acked = producer_send_success events of kafka-verifiable-producer;
       survived = the consumed lines; lost = acked - survived, as sets of
       (partition, offset, value). Prints one JSON object; "recovered" counts
@@ -15,7 +15,12 @@
       AFTER_FILL.txt, a read-back after a gap fill, else in CONSUMED.txt),
       "recovered_twice" those read back more than once; with AFTER_FILL.txt,
       "after_twice" counts every acked record read there more than once and
-      "after_acked" the acked records it holds.
+      "after_acked" the acked records it holds. With --backup (the backup's
+      records as fastavro reads them, "partition offset value" lines:
+      tests/helpers/records.py backup DIR TOPIC values), "lost_in_backup"
+      counts lost & backup (what a gap fill can bring back, as sets of
+      (partition, offset, value)) and "recovered_outside_backup" the
+      recovered records that are not in it.
 
   account.py team RESEND.txt SOURCE_TAIL.txt
       the consuming team's processing: first the resend topic's records
@@ -190,7 +195,18 @@ def value_counts(path):
         counts[(p, v)] = counts.get((p, v), 0) + 1
     return counts
 
-def diff(acked_path, consumed_path, after_path=None):
+def diff(argv):
+    backup_path = None
+    if "--backup" in argv:
+        i = argv.index("--backup")
+        if i + 1 >= len(argv):
+            sys.exit(__doc__)
+        backup_path = argv[i + 1]
+        argv = argv[:i] + argv[i + 2:]
+    if len(argv) not in (2, 3):
+        sys.exit(__doc__)
+    acked_path, consumed_path = argv[0], argv[1]
+    after_path = argv[2] if len(argv) == 3 else None
     acked = read_acked(acked_path)
     failed = 0
     with open(acked_path) as f:
@@ -205,6 +221,8 @@ def diff(acked_path, consumed_path, after_path=None):
     copies = value_counts(after_path or consumed_path)
     before = value_counts(consumed_path)
     recovered = [(p, v) for p, _, v in lost if copies.get((p, v), 0) > 0]
+    in_backup = lost & set(read_lines(backup_path)) if backup_path else set()
+    in_backup_pv = {(p, v) for p, _, v in in_backup}
     print(json.dumps({
         "acked": len(acked),
         "send_errors": failed,
@@ -214,6 +232,9 @@ def diff(acked_path, consumed_path, after_path=None):
         "lost_ranges": ranges((p, o) for p, o, _ in lost),
         "recovered": len(recovered),
         "recovered_twice": sum(1 for pv in recovered if copies[pv] > 1),
+        "lost_in_backup": len(in_backup),
+        "recovered_outside_backup": sum(1 for pv in recovered if pv not in in_backup_pv)
+        if backup_path else 0,
         # with a read-back after the fill: every acked record read there
         # more than once (a fill that wrote a surviving record again), and
         # the acked records it holds
@@ -314,8 +335,8 @@ def main():
         next_record(sys.argv[2:])
     elif sys.argv[1] == "cut":
         cut(sys.argv[2:])
-    elif sys.argv[1] == "diff" and len(sys.argv) in (4, 5):
-        diff(*sys.argv[2:])
+    elif sys.argv[1] == "diff":
+        diff(sys.argv[2:])
     else:
         sys.exit(__doc__)
 

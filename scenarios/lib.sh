@@ -142,14 +142,16 @@ read_back_kcat() {
         -f '%p %o %s\n' >"$2" 2>"$2.err"
 }
 
-# account ACKED CONSUMED [AFTER_FILL]: sets acked/lost/survived, lost_ranges
-# (JSON), and recovered/recovered_twice (lost records read back after a fill)
+# account ACKED CONSUMED [AFTER_FILL] [--backup FILE]: sets acked/lost/survived,
+# lost_ranges (JSON), recovered/recovered_twice (lost records read back after
+# a fill), after_twice/after_acked, lost_in_backup/recovered_outside_backup
 account() {
     local j; j=$(python3 "$here/account.py" diff "$@")
     acked=$(jq -r .acked <<<"$j"); lost=$(jq -r .lost <<<"$j"); survived=$(jq -r .survived <<<"$j")
     lost_ranges=$(jq -c .lost_ranges <<<"$j")
     recovered=$(jq -r .recovered <<<"$j"); recovered_twice=$(jq -r .recovered_twice <<<"$j")
     after_twice=$(jq -r .after_twice <<<"$j"); after_acked=$(jq -r .after_acked <<<"$j")
+    lost_in_backup=$(jq -r .lost_in_backup <<<"$j"); recovered_outside_backup=$(jq -r .recovered_outside_backup <<<"$j")
     say "   accounting: acked $acked, survived $survived, lost $lost $( ((lost > 0)) && echo "$lost_ranges")"
 }
 
@@ -157,12 +159,13 @@ account() {
 result() {
     jq -cn --arg drill "$1" --arg fault "$2" --arg acked "$3" --arg lost "$4" \
         --arg recovered "$5" --arg rto "$6" --argjson pass "$7" --arg expect "$8" \
-        --arg note "${9:-}" --arg runbook "${drill_runbook:-}" \
+        --arg note "${9:-}" --arg runbooks "${drill_runbooks:-}" \
         '{drill: $drill, fault: $fault,
           acked: ($acked | tonumber? // $acked), lost: ($lost | tonumber? // $lost),
           recovered: ($recovered | tonumber? // $recovered),
           recovery_s: ($rto | tonumber? // $rto), verdict: (if $pass == 1 then "pass" else "FAIL" end),
-          expect: $expect, note: $note, runbook: $runbook}' >>"$work/results.jsonl"
+          expect: $expect, note: $note,
+          runbooks: ($runbooks | split(" ") | map(select(. != "")) | map("docs/runbooks/" + .))}' >>"$work/results.jsonl"
 }
 
 # wait_audit_healthy TOPIC SECS: poll krt-audit until it exits 0 (healthy);
@@ -176,14 +179,31 @@ wait_audit_healthy() {
     done
 }
 
-# Gap fill from a --follow backup (krt-backup --follow running through the
-# fault) is not wired into the network-partition drill yet: it calls this hook
-# so the step is visible and the verdict says it was not checked.
-gap_fill_hook() {
-    if [[ -x $build/tools/krt-restore ]]; then
-        say "   krt-restore exists now: wire the gap fill into this drill (scenarios/lib.sh gap_fill_hook)"
-    fi
-    say "   PENDING: gap fill (krt-backup --follow + krt-restore --fill-gaps, issue 11) is not checked by this drill yet"
+# backup_follow_start DIR TOPIC: krt-backup --follow in the background, as
+# the runbooks ask to keep one running (BACKUP_PID). Its output goes next to
+# DIR (a file inside DIR would be a foreign file in the backup).
+backup_follow_start() {
+    printf '$ krt-backup --dir %s --topic %s --follow &\n' "${1##*/}" "$2" >&2
+    "$build/tools/krt-backup" --dir "$1" --topic "$2" --follow >"$1.out" 2>"$1.err" &
+    BACKUP_PID=$!
+    echo "$BACKUP_PID" >>"$work/bg.pids"
+}
+
+# backup_follow_stop DIR: SIGTERM to the backup started by backup_follow_start
+# (it closes its segments and exits 0); 60 s at most, then kill -9. Sets
+# backup_rc (137 after the kill -9).
+backup_follow_stop() {
+    local t0=$SECONDS
+    say "\$ kill -TERM $BACKUP_PID   (krt-backup --follow)"
+    kill -TERM "$BACKUP_PID" 2>/dev/null || true
+    while kill -0 "$BACKUP_PID" 2>/dev/null && ((SECONDS - t0 < 60)); do sleep 0.2; done
+    kill -0 "$BACKUP_PID" 2>/dev/null && { say "   krt-backup still running 60 s after SIGTERM: kill -9"; kill -KILL "$BACKUP_PID"; }
+    backup_rc=0
+    wait "$BACKUP_PID" 2>/dev/null || backup_rc=$?
+    sed -i "/^$BACKUP_PID\$/d" "$work/bg.pids"
+    [[ -s $1.out ]] && sed 's/^/    /' "$1.out" >&2
+    [[ -s $1.err ]] && tail -5 "$1.err" | sed 's/^/    /' >&2
+    say "    (exit code $backup_rc)"
 }
 
 # gap_fill TOPIC BACKUP_DIR BASELINE: runbook "a partition lost its data",
@@ -203,4 +223,36 @@ gap_fill() {
     KRT_UNDO_DIR=$work rb "$(krt_path restore)" "${args[@]}" --execute --json
     local again; again=$(jq -r '.restored // "-"' <<<"$rb_out" 2>/dev/null || echo -)
     [[ $rb_rc == 0 && $again == 0 ]] || { fill_ok=0; fill_why+=("second fill: exit $rb_rc, wrote $again"); }
+}
+
+# fill_and_account TOPIC BACKUP_DIR BASELINE ACKED READ PREFIX: the gap fill
+# (gap_fill), then the accounting after it, against the backup's contents as
+# fastavro reads them (tests/helpers/records.py), not krt's own report:
+#   expected recovered = lost (account.py's set) & the records the backup holds;
+#   every lost record read back after the fill (kcat) is one of those, once;
+#   no acked record read more often than before the fill;
+#   acked records read after = survived + recovered;
+#   krt-restore --fill-gaps --execute wrote exactly that many (a 2nd run 0).
+# Appends its failures to the caller's why array and clears its ok (bash's
+# dynamic scope: both are the calling drill's locals). Sets the account
+# figures (account) and in_backup.
+fill_and_account() {
+    local t=$1 dir=$2 base=$3 acked_f=$4 read_f=$5 pre=$6
+    gap_fill "$t" "$dir" "$base"
+    ((fill_ok)) || { ok=0; why+=("${fill_why[@]}"); }
+    step "accounting after the fill: the lost records read back again, against the backup's contents"
+    say "\$ tests/helpers/records.py backup ${dir##*/} $t values   (fastavro reads every segment of the manifest)"
+    python3 "$repo/tests/helpers/records.py" backup "$dir" "$t" values >"$pre.backup" 2>"$pre.backup.err" \
+        || { ok=0; why+=("fastavro could not read the backup: $(tail -1 "$pre.backup.err")"); }
+    say "   the backup holds $(wc -l <"$pre.backup") records of $t"
+    read_back_kcat "$t" "$pre.after" || { ok=0; why+=("kcat read-back after the fill: $(tail -1 "$pre.after.err")"); }
+    account "$acked_f" "$read_f" "$pre.after" --backup "$pre.backup"
+    in_backup=$lost_in_backup
+    say "   lost $lost, of which the backup holds $in_backup; recovered $recovered ($recovered_twice twice, $recovered_outside_backup not from the backup)"
+    ((recovered == in_backup)) || { ok=0; why+=("gap fill: $recovered lost records read back, the backup holds $in_backup of the lost ones"); }
+    ((recovered_outside_backup == 0)) || { ok=0; why+=("gap fill: $recovered_outside_backup lost records read back that the backup does not hold"); }
+    ((recovered_twice == 0)) || { ok=0; why+=("gap fill: $recovered_twice records read back twice"); }
+    ((after_twice == 0)) || { ok=0; why+=("after the fill, $after_twice acked records are read more than once"); }
+    ((after_acked == survived + recovered)) || { ok=0; why+=("after the fill $after_acked acked records read, expected $survived survived + $recovered recovered"); }
+    [[ $fill_restored == "$in_backup" ]] || { ok=0; why+=("krt-restore --fill-gaps wrote $fill_restored, the backup holds $in_backup lost ones"); }
 }

@@ -1,6 +1,7 @@
 # drill broker-loss-rf1: an RF 1 topic loses the broker that leads some of its
 # partitions, and that broker's disk: it comes back with empty partitions.
-# Runbook: docs/runbooks/a-partition-lost-its-data.md (and a-broker-is-down.md)
+# Runbook: docs/runbooks/a-partition-lost-its-data.md (steps 1 and 4)
+# Runbook: docs/runbooks/a-broker-is-down.md (step 1: the lost partitions)
 # Expected: krt-audit names the lost partitions (while the broker is gone) and,
 # against the baseline, their truncated ranges and the group that had read
 # them; krt-restore from the last one-shot krt-backup, into a new topic with

@@ -107,6 +107,42 @@ for exe in "$build"/tools/krt-*; do
     lacks "$name -X SECRET -Zq: not on stdout" "$out" hunter2
     contains "$name -X SECRET -Zq: names the unknown letter" "$err" "'-Z'"
 done
+# Runbooks and drills (issue 13): every runbook in docs/runbooks/ is run by
+# a drill, every drill names the runbooks it follows (scenarios/run's table,
+# and the "# Runbook:" lines of its file) and each runbook names its drills
+# ("scenarios/run NAME"). No cluster: scenarios/run --list reads its table.
+run "$src/scenarios/run" --list --json
+eq "scenarios/run --list --json exits 0" "$rc" 0
+drill_pairs=$(jq -r '.drill as $d | .runbooks[] | "\($d) \(.)"' <<<"$out" 2>/dev/null | sort -u)
+drills=$(jq -r .drill <<<"$out" 2>/dev/null)
+if (($(wc -l <<<"$drills") >= 7)); then ok "scenarios/run lists its drills ($(wc -l <<<"$drills"))"
+else not_ok "scenarios/run lists its drills" "got: $out"; fi
+for d in $drills; do
+    grep -q . <<<"$(awk -v d="$d" '$1 == d' <<<"$drill_pairs")" \
+        && ok "drill $d names a runbook" || not_ok "drill $d names a runbook"
+    f="$src/scenarios/drills/$d.sh"
+    eq "drill $d: the '# Runbook:' lines of $d.sh are its runbooks in scenarios/run" \
+        "$(sed -nE 's,^# Runbook: docs/runbooks/([^ ]+).*,\1,p' "$f" 2>/dev/null | sort -u | paste -sd' ')" \
+        "$(awk -v d="$d" '$1 == d { print $2 }' <<<"$drill_pairs" | paste -sd' ')"
+done
+while read -r d r; do
+    [[ -n $d ]] || continue
+    if [[ -f $src/docs/runbooks/$r ]]; then ok "drill $d: runbook $r exists"
+    else not_ok "drill $d: runbook $r exists" "no docs/runbooks/$r"; fi
+    contains "runbook $r names its drill $d" "$(cat "$src/docs/runbooks/$r" 2>/dev/null)" "scenarios/run $d\`"
+done <<<"$drill_pairs"
+nrb=0
+for f in "$src"/docs/runbooks/*.md; do
+    nrb=$((nrb + 1))
+    r=${f##*/}
+    by=$(awk -v r="$r" '$2 == r { print $1 }' <<<"$drill_pairs" | paste -sd' ')
+    [[ -n $by ]] && ok "runbook $r is run by a drill ($by)" || not_ok "runbook $r is run by a drill" "no drill in scenarios/run names it"
+    for d in $(grep -oE 'scenarios/run [a-z0-9-]+' "$f" | awk '{ print $2 }' | sort -u); do
+        grep -qx "$d" <<<"$drills" && ok "runbook $r: drill $d exists" || not_ok "runbook $r: drill $d exists" "scenarios/run has no drill $d"
+    done
+done
+((nrb >= 8)) && ok "docs/runbooks/ holds the runbooks ($nrb)" || not_ok "docs/runbooks/ holds the runbooks" "found $nrb"
+
 want_tools=$(grep -c "^  '[a-z]*',$" "$src/tools/meson.build")
 ((want_tools >= 7)) || not_ok "tools/meson.build lists the tools" "found $want_tools"
 eq "every tool in tools/meson.build was checked" "$tools" "$want_tools"
