@@ -1284,9 +1284,17 @@ static int consume(struct run *r, struct krt_error *err)
                 if (b->pos >= b->cut) {
                     if (cut_reached(r, b, err))
                         goto fail;
-                } else if (b->seg_bytes >= r->o->segment_bytes &&
-                           close_segment(r, b, b->pos, err))
-                    goto fail;
+                } else if (b->seg_bytes >= r->o->segment_bytes) {
+                    if (close_segment(r, b, b->pos, err))
+                        goto fail;
+#ifdef KRT_TEST_HOOKS
+                    /* test only (-Dtest_hooks=true): KRT_TEST_ROLL_PAUSE=F
+                     * holds the run right after a segment closed, before the
+                     * manifest lists it, so that tests/integration/backup.sh
+                     * kills it there and checks that the next run adopts it */
+                    krt_apply_test_pause("KRT_TEST_ROLL_PAUSE");
+#endif
+                }
             }
             rd_kafka_message_destroy(m);
             m = NULL;
