@@ -32,7 +32,6 @@
  * peaked at 68 MB (kcat's default is 1 MB per partition too). */
 #define QUEUE_KB "16384"
 #define QUEUE_BYTES (16384 * 1024)
-#define FETCH_MAX (32 * 1024 * 1024)
 #define PART_FETCH_MAX "1048576"
 /* fetch.max.bytes bounds one fetch response, and librdkafka keeps one in
  * flight per broker: with the partitions led by several brokers, the budget
@@ -41,6 +40,8 @@
  * budget was 24 MB, 12 MB since the change above). */
 #define FETCH_BUDGET (12 * 1024 * 1024)
 #define FETCH_MIN (4 * 1024 * 1024)
+/* one leading broker gets the whole budget (it used to keep 32 MB) */
+#define FETCH_MAX FETCH_BUDGET
 /* krt-backup drains 16 MB in well under librdkafka 2.0.2's 1 s tick: its
  * fetchers stopped by a full queue are woken (fetchwake.h). */
 /* Avro block size to start with; a partition's writer grows it to hold its

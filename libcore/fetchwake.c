@@ -101,6 +101,15 @@ bool krt_fetchwake_due(struct krt_fetchwake *fw, int64_t queued_bytes)
     return true;
 }
 
+int64_t krt_fetchwake_fill(int64_t len, int64_t mean_bytes, int64_t queue_bytes, int64_t queue_msgs)
+{
+    int64_t by_bytes = len * (mean_bytes > 0 ? mean_bytes : 1);
+    int64_t by_count = queue_msgs > 0 ? len * (queue_bytes / queue_msgs) : 0;
+    if (queue_msgs > 0 && len >= queue_msgs)
+        by_count = queue_bytes;
+    return by_bytes > by_count ? by_bytes : by_count;
+}
+
 bool krt_fetchwake_needs_refresh(const struct krt_fetchwake *fw, int64_t now_ms)
 {
     int64_t age = now_ms - fw->built_ms;
@@ -153,10 +162,17 @@ void krt_fetchwake_pace(struct krt_fetchwake *fw, int64_t mean_record_bytes)
 {
     if (!fw->conn || !fw->conn->rk)
         return;
-    if (!fw->cq && !(fw->cq = rd_kafka_queue_get_consumer(fw->conn->rk)))
-        return;
-    int64_t queued = (int64_t)rd_kafka_queue_length(fw->cq) *
-                     (mean_record_bytes > 0 ? mean_record_bytes : 1);
+    if (!fw->cq) {
+        if (!(fw->cq = rd_kafka_queue_get_consumer(fw->conn->rk)))
+            return;
+        char v[32];
+        size_t vn = sizeof(v);
+        if (rd_kafka_conf_get(rd_kafka_conf(fw->conn->rk), "queued.min.messages", v, &vn) ==
+            RD_KAFKA_CONF_OK)
+            fw->queue_msgs = strtoll(v, NULL, 10);
+    }
+    int64_t queued = krt_fetchwake_fill((int64_t)rd_kafka_queue_length(fw->cq), mean_record_bytes,
+                                        fw->queue_bytes, fw->queue_msgs);
     if (!krt_fetchwake_due(fw, queued))
         return;
     fw->wakeups++;

@@ -56,6 +56,7 @@ struct krt_fetchwake {
     struct krt_conn *conn;     /**< read for its client at each call */
     rd_kafka_queue_t *cq;      /**< the consumer queue, to watch its length */
     int64_t queue_bytes;       /**< queued.max.messages.kbytes, in bytes */
+    int64_t queue_msgs;        /**< queued.min.messages (read from the client) */
     struct krt_fetchwake_target v[KRT_FETCHWAKE_MAX];
     int n;
     bool high;      /**< the queue was seen above 3/4 of its bound */
@@ -87,6 +88,13 @@ int krt_fetchwake_from_metadata(struct krt_fetchwake *fw, const struct krt_metad
 /** @brief Feed the queue's size in bytes; true when the fetchers are to be
  *  woken now (the queue was above 3/4 of its bound and is now below 1/8). */
 bool krt_fetchwake_due(struct krt_fetchwake *fw, int64_t queued_bytes);
+
+/** @brief How full a queue of @p len messages of @p mean_bytes each is, in
+ *  bytes of @p queue_bytes: librdkafka stops fetching at queue_bytes or at
+ *  @p queue_msgs messages, whichever comes first (small records reach the
+ *  message bound long before the byte bound), so a queue at its message
+ *  bound counts as full. */
+int64_t krt_fetchwake_fill(int64_t len, int64_t mean_bytes, int64_t queue_bytes, int64_t queue_msgs);
 
 /** @brief True when the list is to be built again before waking: a request
  *  failed, or it is older than KRT_FETCHWAKE_REFRESH_MS at @p now_ms. */

@@ -44,6 +44,8 @@ json_t *krt_resend_json(const struct krt_resend *rs, bool executed, const struct
     }
     json_object_set_new(doc, "partitions", parts);
     json_object_set_new(doc, "records_to_read", json_integer(estimate));
+    if (rs->to_open[0]) /* as the warning names them ("..." when cut) */
+        json_object_set_new(doc, "to_later_than_newest_record", json_string(rs->to_open));
     if (executed) {
         double secs = (double)(rs->finished_ms - rs->started_ms) / 1000.0;
         json_object_set_new(doc, "copied", json_integer(rs->job.total_copied));

@@ -315,6 +315,10 @@ int krt_schema_topic_check(const struct krt_common *c, const struct krt_schema_t
     krt_props_add(&extra, "enable.auto.commit", "false", 0);
     krt_props_add(&extra, "enable.partition.eof", "true", 0);
     krt_props_add(&extra, "queued.max.messages.kbytes", STR(QUEUE_KB), 0);
+    /* a queued message pins its whole fetch response: bound the responses
+     * too (librdkafka's defaults are 50 MB per broker, 1 MB per partition) */
+    krt_props_add(&extra, "fetch.max.bytes", "4194304", 0);
+    krt_props_add(&extra, "max.partition.fetch.bytes", "1048576", 0);
     struct krt_conn conn;
     int rc = krt_conn_open(&conn, c, KRT_CONN_CONSUMER, &extra, err);
     krt_props_free(&extra);

@@ -221,7 +221,16 @@ def diff(argv):
     copies = value_counts(after_path or consumed_path)
     before = value_counts(consumed_path)
     recovered = [(p, v) for p, _, v in lost if copies.get((p, v), 0) > 0]
-    in_backup = lost & set(read_lines(backup_path)) if backup_path else set()
+    backup = set(read_lines(backup_path)) if backup_path else set()
+    in_backup = lost & backup
+    # the backup has no hole: every surviving acked record up to the
+    # backup's highest offset of its partition is in it (a --follow backup
+    # that skipped records, or stopped reading, shows here)
+    backup_top = {}
+    for p, o, _ in backup:
+        backup_top[p] = max(o, backup_top.get(p, -1))
+    holes = sum(1 for r in (acked & survived)
+                if r[1] <= backup_top.get(r[0], -1) and r not in backup)
     in_backup_pv = {(p, v) for p, _, v in in_backup}
     print(json.dumps({
         "acked": len(acked),
@@ -233,6 +242,8 @@ def diff(argv):
         "recovered": len(recovered),
         "recovered_twice": sum(1 for pv in recovered if copies[pv] > 1),
         "lost_in_backup": len(in_backup),
+        "backup_holes": holes,
+        "backup_partitions": len(backup_top),
         "recovered_outside_backup": sum(1 for pv in recovered if pv not in in_backup_pv)
         if backup_path else 0,
         # with a read-back after the fill: every acked record read there

@@ -75,6 +75,7 @@ load_start() {
     printf '$ kafka-verifiable-producer %s > %s &\n' "${args[*]}" "${out##*/}" >&2
     kcli kafka-verifiable-producer "${args[@]}" >"$out" 2>"$out.err" &
     LOAD_PID=$!
+    echo "$LOAD_PID" >>"$work/bg.pids" # stopped by scenarios/run if the drill stops early
 }
 
 # (0 also while the producer's output file does not exist yet: grep -c prints
@@ -96,6 +97,7 @@ load_stop() { # stop the producer now (SIGTERM to the JVM: it flushes and prints
 
 load_finish() { # wait for the producer to finish; its exit code does not matter (errors are counted)
     wait "$LOAD_PID" 2>/dev/null || true
+    sed -i "/^$LOAD_PID\$/d" "$work/bg.pids" 2>/dev/null || true
     say "   producer: $(acked_count "$1") acknowledged, $(grep -c '"producer_send_error"' "$1" || true) send errors"
     grep '"producer_send_error"' "$1" | jq -r '"\(.exception): \(.message)"' 2>/dev/null \
         | cut -c1-160 | sort | uniq -c | sort -rn | head -3 | sed 's/^/     /' >&2 || true
@@ -152,6 +154,7 @@ account() {
     recovered=$(jq -r .recovered <<<"$j"); recovered_twice=$(jq -r .recovered_twice <<<"$j")
     after_twice=$(jq -r .after_twice <<<"$j"); after_acked=$(jq -r .after_acked <<<"$j")
     lost_in_backup=$(jq -r .lost_in_backup <<<"$j"); recovered_outside_backup=$(jq -r .recovered_outside_backup <<<"$j")
+    backup_holes=$(jq -r .backup_holes <<<"$j"); backup_partitions=$(jq -r .backup_partitions <<<"$j")
     say "   accounting: acked $acked, survived $survived, lost $lost $( ((lost > 0)) && echo "$lost_ranges")"
 }
 
@@ -250,6 +253,11 @@ fill_and_account() {
     in_backup=$lost_in_backup
     say "   lost $lost, of which the backup holds $in_backup; recovered $recovered ($recovered_twice twice, $recovered_outside_backup not from the backup)"
     ((recovered == in_backup)) || { ok=0; why+=("gap fill: $recovered lost records read back, the backup holds $in_backup of the lost ones"); }
+    # the expected figure is only as good as the backup: it must hold every
+    # surviving acked record up to its end, in every partition of the topic
+    ((backup_holes == 0)) || { ok=0; why+=("the backup misses $backup_holes surviving acked records below its end"); }
+    ((backup_partitions == $(kcat -b "$B" -L -t "$t" 2>/dev/null | grep -c 'partition [0-9]*, leader'))) \
+        || { ok=0; why+=("the backup holds records of $backup_partitions partitions of $t only"); }
     ((recovered_outside_backup == 0)) || { ok=0; why+=("gap fill: $recovered_outside_backup lost records read back that the backup does not hold"); }
     ((recovered_twice == 0)) || { ok=0; why+=("gap fill: $recovered_twice records read back twice"); }
     ((after_twice == 0)) || { ok=0; why+=("after the fill, $after_twice acked records are read more than once"); }

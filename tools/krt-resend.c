@@ -220,6 +220,8 @@ int main(int argc, char **argv)
     } else {
         krt_resend_print(&rs, c.execute, stdout);
     }
+    if (!failed && rs.to_open[0])
+        rc = KRT_EXIT_FINDINGS; /* the window is not over: warned above */
     if (c.execute && notify) {
         struct krt_error nerr;
         if (krt_notify_post(notify, krt_resend_json(&rs, true, failed ? &err : NULL), 5000,

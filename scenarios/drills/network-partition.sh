@@ -83,8 +83,9 @@ drill_network_partition() {
     # highest offset it acknowledged to the acks=1 producer)
     local b1 hw_cut isr_cut top_ack
     b1=$(kc bootstrap | cut -d, -f1)
-    hw_cut=$(kcat -b "$b1" -Q -t "$t1:0:-1" 2>/dev/null | awk '{ print $NF }')
-    isr_cut=$(kcat -b "$b1" -L -t "$t1" -m 5 2>/dev/null | grep -o 'isrs: [0-9,]*' | head -1)
+    # (a diagnostic: a failing probe must not stop the drill before the heal)
+    hw_cut=$(kcat -b "$b1" -Q -t "$t1:0:-1" 2>/dev/null | awk '{ print $NF }') || true
+    isr_cut=$(kcat -b "$b1" -L -t "$t1" -m 5 2>/dev/null | grep -o 'isrs: [0-9,]*' | head -1) || true
     say "   broker 1 during the cut: high watermark ${hw_cut:-?}, ${isr_cut:-isrs: ?}"
 
     step "heal; runbook step 3: watch the recovery"

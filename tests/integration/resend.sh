@@ -71,7 +71,8 @@ check "validate created no target topic" no_topic "$S.resend.billing"
 # the high watermark now, and krt says so for each such partition
 run krt resend --id vf-$x --team billing --topic "$S" --from "$(date -u -d "@$(((base + 50000) / 1000))" +%Y-%m-%dT%H:%M:%SZ)" \
     --to "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" --json
-eq_rc "validate, 'to' in the future" 0
+eq_rc "validate, 'to' in the future: exit 1 (warned)" 1
+eq "... the report names the partitions" "$(jq -r '.to_later_than_newest_record' "$tmp/out")" "0,1,2"
 contains "'to' later than the newest record: warned, every partition named" "$err" "is later than the newest record of partition(s) 0,1,2: their range ends at the high watermark now"
 eq "... and the range ends at the high watermark" "$(jq -c '[.partitions[].end_offset]' "$tmp/out")" \
     "$(for p in 0 1 2; do kcat -b "$B" -Q -t "$S:$p:-1" | awk '{ print $NF }'; done | jq -sc .)"

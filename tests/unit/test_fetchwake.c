@@ -116,6 +116,28 @@ START_TEST(queue_hysteresis)
 }
 END_TEST
 
+/* Small records: librdkafka's queued.min.messages (100,000) stops the
+ * fetchers long before the byte bound; a queue at that count is full. */
+START_TEST(message_bound_counts)
+{
+    const int64_t qb = 16 * 1024 * 1024, qm = 100000;
+    /* 1 KB records: the byte bound comes first */
+    ck_assert_int_eq(krt_fetchwake_fill(12000, 1024, qb, qm), 12000 * 1024);
+    /* 50-byte records: 100,000 queued is only 5 MB, but full */
+    ck_assert_int_eq(krt_fetchwake_fill(100000, 50, qb, qm), qb);
+    ck_assert_int_ge(krt_fetchwake_fill(75000, 50, qb, qm), qb / 4 * 3 - qm);
+    ck_assert_int_le(krt_fetchwake_fill(12000, 50, qb, qm), qb / 8);
+    /* so a fill and drain of small records wakes the fetchers */
+    struct krt_fetchwake fw;
+    krt_fetchwake_init(&fw, NULL, qb);
+    ck_assert(!krt_fetchwake_due(&fw, krt_fetchwake_fill(100000, 50, qb, qm)));
+    ck_assert(krt_fetchwake_due(&fw, krt_fetchwake_fill(10000, 50, qb, qm)));
+    krt_fetchwake_free(&fw);
+    /* the count unknown (0): bytes only */
+    ck_assert_int_eq(krt_fetchwake_fill(100000, 50, qb, 0), 5000000);
+}
+END_TEST
+
 START_TEST(refresh_when_due)
 {
     struct krt_fetchwake fw;
@@ -132,4 +154,4 @@ START_TEST(refresh_when_due)
 END_TEST
 
 KRT_SUITE("fetchwake", one_partition_per_leader, failover_moves_leaders, partitions_added,
-          from_metadata, queue_hysteresis, refresh_when_due)
+          from_metadata, queue_hysteresis, refresh_when_due, message_bound_counts)
