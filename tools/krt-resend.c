@@ -51,7 +51,8 @@ static const char usage[] =
     "      --execute                 copy\n"
     "      --notify URL              POST the final report as JSON to URL\n" KRT_COMMON_USAGE
     "\n"
-    "Exit codes: 0 done (or a valid request), 1 done but the notification failed,\n"
+    "Exit codes: 0 done (or a valid request), 1 done but the notification failed\n"
+    "or 'to' is later than the newest record of a partition (the window is not over),\n"
     "2 bad request, 3 Kafka error (also: a record failed 5 transactions in a row),\n"
     "4 refused, 130 interrupted (re-run to resume).\n";
 
