@@ -31,6 +31,7 @@ run_perf_test() {
         --timeout 60000 >"$work/perf.log" 2>&1 || { cat "$work/perf.log" >&2; exit 1; }
     perf_wall_ms=$((($(date +%s%N) - t0) / 1000000))
     own=$(awk -F', *' 'NF >= 6 && $6 ~ /^[0-9.]+$/ { v = $6 } END { printf "%.0f", v }' "$work/perf.log")
+    ((own > 0)) || { echo "bench: kafka-consumer-perf-test printed no rate" >&2; cat "$work/perf.log" >&2; exit 1; }
     perf_own_ms=$(awk -v n="$1" -v r="$own" 'BEGIN { printf "%.0f", n * 1000 / r }')
 }
 
@@ -63,6 +64,9 @@ if [[ ${1:-} == ab ]]; then
             /usr/bin/time -f '%M' -o "$work/time" "${cmd[@]}" >"$work/ab.out" 2>"$work/ab.err" \
                 || { cat "$work/ab.err" >&2; exit 1; }
             ms=$((($(date +%s%N) - t0) / 1000000))
+            if [[ $who == kcat ]]; then got=$(wc -l <"$work/ab.out")
+            else got=$(jq '[.topics[].partitions[].segments[].records] | add' "$work/ab/manifest.json"); fi
+            [[ $got == "$n" ]] || { echo "bench: $who read $got records, not $n" >&2; exit 1; }
             ab_ms[$who]+="$ms "
             rss=$(($(cat "$work/time") / 1024))
             ((rss > ${ab_rss[$who]:-0})) && ab_rss[$who]=$rss
@@ -123,6 +127,8 @@ run_backup() { # run_backup CODEC
     /usr/bin/time -f '%M' -o "$work/time" build/tools/krt-backup --dir "$d" --topic "$S" --codec "$1" -q \
         >"$work/bk.log" 2>&1 || { cat "$work/bk.log" >&2; exit 1; }
     ms=$((($(date +%s%N) - t0) / 1000000))
+    got=$(jq '[.topics[].partitions[].segments[].records] | add' "$d/manifest.json")
+    [[ $got == "$n" ]] || { echo "bench: krt-backup --codec $1 backed up $got records, not $n" >&2; exit 1; }
     ms_of[$1]+="$ms "
     rss_of[$1]=$(($(cat "$work/time") / 1024))
     size_of[$1]=$(mb "$d")
@@ -138,6 +144,8 @@ run_kcat() {
     /usr/bin/time -f '%M' -o "$work/time" kcat -b "$B" -C -t "$S" -e -q -X isolation.level=read_committed \
         -f '%p %o %T %k %s %h\n' >"$work/dump-$r"
     ms=$((($(date +%s%N) - t0) / 1000000))
+    got=$(wc -l <"$work/dump-$r")
+    [[ $got == "$n" ]] || { echo "bench: the kcat dump holds $got lines, not $n" >&2; exit 1; }
     ms_of[kcat]+="$ms "
     rss_of[kcat]=$(($(cat "$work/time") / 1024))
     size_of[kcat]=$(mb "$work/dump-$r")

@@ -31,7 +31,6 @@
  * queue. With 1 MB per partition and a 12 MB budget (below), the same run
  * peaked at 68 MB (kcat's default is 1 MB per partition too). */
 #define QUEUE_KB "16384"
-#define QUEUE_BYTES (16384 * 1024)
 #define PART_FETCH_MAX "1048576"
 /* fetch.max.bytes bounds one fetch response, and librdkafka keeps one in
  * flight per broker: with the partitions led by several brokers, the budget
@@ -118,7 +117,7 @@ struct run {
     int64_t total_todo;
     int64_t clock;    /* counts appends: the writers' LRU order */
     bool refreshing;  /* --follow: a refresh of topics, partitions and groups */
-    struct krt_fetchwake fw; /* one partition led by each broker (QUEUE_BYTES) */
+    struct krt_fetchwake fw; /* one partition led by each broker */
 };
 
 static int64_t mono_ms(void)
@@ -1455,7 +1454,7 @@ int krt_backup_run(const struct krt_common *c, const struct krt_backup_opts *o,
     memset(rep, 0, sizeof(*rep));
     rep->dir = o->dir;
     r.t0 = mono_ms();
-    krt_fetchwake_init(&r.fw, &r.conn, QUEUE_BYTES);
+    krt_fetchwake_init(&r.fw, &r.conn, 0);
     struct stat st;
     bool new_dir = stat(o->dir, &st) != 0;
     int rc = prepare(&r, err);

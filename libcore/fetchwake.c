@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "fetchwake.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,8 +12,6 @@
 #define STALE_RETRY_MS 1000
 /* the metadata request of a refresh */
 #define REFRESH_TIMEOUT_MS 1000
-/* one wake-up request */
-#define WAKE_TIMEOUT_MS 200
 
 static int64_t mono_ms(void)
 {
@@ -27,6 +26,11 @@ void krt_fetchwake_init(struct krt_fetchwake *fw, struct krt_conn *conn, int64_t
     fw->conn = conn;
     fw->queue_bytes = queue_bytes;
     fw->built_ms = mono_ms();
+    /* default attributes: these cannot fail on Linux */
+    pthread_mutex_init(&fw->lock, NULL);
+    pthread_mutex_init(&fw->mu, NULL);
+    pthread_cond_init(&fw->cv, NULL);
+    fw->sync_init = true;
 }
 
 static void clear_list(struct krt_fetchwake_target *v, int n)
@@ -35,7 +39,8 @@ static void clear_list(struct krt_fetchwake_target *v, int n)
         free(v[i].topic);
 }
 
-int krt_fetchwake_pick(struct krt_fetchwake *fw, const struct krt_fetchwake_part *parts,
+/* krt_fetchwake_pick() with fw->lock held (or no thread yet) */
+static int pick_locked(struct krt_fetchwake *fw, const struct krt_fetchwake_part *parts,
                        size_t n, struct krt_error *err)
 {
     struct krt_fetchwake_target v[KRT_FETCHWAKE_MAX] = {{0}};
@@ -65,6 +70,17 @@ int krt_fetchwake_pick(struct krt_fetchwake *fw, const struct krt_fetchwake_part
     fw->stale = false;
     fw->built_ms = mono_ms();
     return changed ? 1 : 0;
+}
+
+int krt_fetchwake_pick(struct krt_fetchwake *fw, const struct krt_fetchwake_part *parts,
+                       size_t n, struct krt_error *err)
+{
+    if (fw->sync_init)
+        pthread_mutex_lock(&fw->lock);
+    int rc = pick_locked(fw, parts, n, err);
+    if (fw->sync_init)
+        pthread_mutex_unlock(&fw->lock);
+    return rc;
 }
 
 int krt_fetchwake_from_metadata(struct krt_fetchwake *fw, const struct krt_metadata *md,
@@ -117,7 +133,8 @@ bool krt_fetchwake_needs_refresh(const struct krt_fetchwake *fw, int64_t now_ms)
 }
 
 /* The leaders of the partitions assigned now, from a metadata request for
- * the topics the client knows (the assigned ones), not the whole cluster. */
+ * the topics the client knows (the assigned ones), not the whole cluster.
+ * With fw->lock held. */
 static void refresh(struct krt_fetchwake *fw)
 {
     rd_kafka_t *rk = fw->conn->rk;
@@ -148,7 +165,7 @@ static void refresh(struct krt_fetchwake *fw)
     }
     struct krt_error e;
     krt_error_clear(&e);
-    if (n && krt_fetchwake_pick(fw, p, n, &e) == 1)
+    if (n && pick_locked(fw, p, n, &e) == 1)
         fw->rebuilds++;
 out:
     free(p);
@@ -158,39 +175,120 @@ out:
         rd_kafka_topic_partition_list_destroy(a);
 }
 
+/* One round: look the leaders up again when due, then one read-only
+ * request (ListOffsets) to each leader, all sent at once: a request wakes
+ * its leader's thread as it is queued, and the answer does not matter. One
+ * at a time, as rd_kafka_query_watermark_offsets() sends them, the leader
+ * asked first held up the others for as long as it took to answer, up to
+ * the 500 ms of a fetch waiting for new records on the same connection
+ * (fetch.wait.max.ms): traced with -X debug=fetch, the queue stayed empty
+ * for 800 ms at a time. */
+static void wake_round(struct krt_fetchwake *fw)
+{
+    pthread_mutex_lock(&fw->lock);
+    if (krt_fetchwake_needs_refresh(fw, mono_ms()))
+        refresh(fw);
+    rd_kafka_topic_partition_list_t *l =
+        fw->n && !krt_interrupted() ? rd_kafka_topic_partition_list_new(fw->n) : NULL;
+    for (int i = 0; l && i < fw->n; i++)
+        rd_kafka_topic_partition_list_add(l, fw->v[i].topic, fw->v[i].partition)->offset =
+            RD_KAFKA_OFFSET_END; /* a timestamp of -1: the end offset */
+    /* waits at most the round's time; a leader that did not answer in it
+     * was woken all the same */
+    if (l && rd_kafka_offsets_for_times(fw->conn->rk, l, KRT_FETCHWAKE_ROUND_MS))
+        fw->stale = true; /* gone, moved or slow: look the leaders up again */
+    for (int i = 0; l && i < l->cnt && !fw->stale; i++)
+        fw->stale = l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    pthread_mutex_unlock(&fw->lock);
+}
+
+static void *wake_main(void *arg)
+{
+    struct krt_fetchwake *fw = arg;
+    pthread_mutex_lock(&fw->mu);
+    for (;;) {
+        while (!fw->pending && !fw->quit)
+            pthread_cond_wait(&fw->cv, &fw->mu);
+        if (fw->quit)
+            break;
+        fw->pending = false;
+        pthread_mutex_unlock(&fw->mu);
+        wake_round(fw);
+        pthread_mutex_lock(&fw->mu);
+    }
+    pthread_mutex_unlock(&fw->mu);
+    return NULL;
+}
+
+/* The thread takes no signal: Ctrl-C stays with the caller's thread. */
+static void start_thread(struct krt_fetchwake *fw)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    if (pthread_sigmask(SIG_SETMASK, &all, &old))
+        return;
+    fw->running = pthread_create(&fw->thread, NULL, wake_main, fw) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* a value of the client's configuration, or @p dflt */
+static int64_t conf_int(rd_kafka_t *rk, const char *name, int64_t dflt)
+{
+    char v[32];
+    size_t vn = sizeof(v);
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), name, v, &vn) != RD_KAFKA_CONF_OK)
+        return dflt;
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    return end != v && x > 0 ? (int64_t)x : dflt;
+}
+
 void krt_fetchwake_pace(struct krt_fetchwake *fw, int64_t mean_record_bytes)
 {
-    if (!fw->conn || !fw->conn->rk)
+    if (!fw->conn || !fw->conn->rk || !fw->sync_init)
         return;
     if (!fw->cq) {
         if (!(fw->cq = rd_kafka_queue_get_consumer(fw->conn->rk)))
             return;
-        char v[32];
-        size_t vn = sizeof(v);
-        if (rd_kafka_conf_get(rd_kafka_conf(fw->conn->rk), "queued.min.messages", v, &vn) ==
-            RD_KAFKA_CONF_OK)
-            fw->queue_msgs = strtoll(v, NULL, 10);
+        fw->queue_msgs = conf_int(fw->conn->rk, "queued.min.messages", 0);
+        fw->queue_bytes =
+            conf_int(fw->conn->rk, "queued.max.messages.kbytes", fw->queue_bytes / 1024) * 1024;
     }
     int64_t queued = krt_fetchwake_fill((int64_t)rd_kafka_queue_length(fw->cq), mean_record_bytes,
                                         fw->queue_bytes, fw->queue_msgs);
     if (!krt_fetchwake_due(fw, queued))
         return;
     fw->wakeups++;
-    if (krt_fetchwake_needs_refresh(fw, mono_ms()))
-        refresh(fw);
-    int64_t t0 = mono_ms();
-    /* the brokers not asked within the round fall back on the 1 s tick */
-    for (int i = 0; i < fw->n && !krt_interrupted() && mono_ms() - t0 < KRT_FETCHWAKE_ROUND_MS;
-         i++) {
-        int64_t lo, hi; /* the answer does not matter: the request wakes it */
-        if (rd_kafka_query_watermark_offsets(fw->conn->rk, fw->v[i].topic, fw->v[i].partition,
-                                             &lo, &hi, WAKE_TIMEOUT_MS))
-            fw->stale = true; /* gone, moved or slow: look the leaders up again */
+    if (!fw->running)
+        start_thread(fw);
+    if (!fw->running) {
+        wake_round(fw); /* no thread: the round is made here */
+        return;
     }
+    pthread_mutex_lock(&fw->mu);
+    fw->pending = true;
+    pthread_cond_signal(&fw->cv);
+    pthread_mutex_unlock(&fw->mu);
 }
 
 void krt_fetchwake_free(struct krt_fetchwake *fw)
 {
+    if (fw->running) {
+        pthread_mutex_lock(&fw->mu);
+        fw->quit = true;
+        pthread_cond_signal(&fw->cv);
+        pthread_mutex_unlock(&fw->mu);
+        pthread_join(fw->thread, NULL);
+        fw->running = false;
+    }
+    if (fw->sync_init) {
+        pthread_mutex_destroy(&fw->lock);
+        pthread_mutex_destroy(&fw->mu);
+        pthread_cond_destroy(&fw->cv);
+        fw->sync_init = false;
+    }
     clear_list(fw->v, fw->n);
     fw->n = 0;
     if (fw->cq)

@@ -17,10 +17,20 @@
  * it knows when a wake-up request failed (a leader gone or moved) and at
  * most every KRT_FETCHWAKE_REFRESH_MS while wake-ups happen, so a leader
  * that moved after a failover, or a partition added and assigned, is woken
- * too rather than left to the 1 s tick. */
+ * too rather than left to the 1 s tick.
+ *
+ * The requests are sent, and the leaders looked up, by a thread of the
+ * module's own (started at the first wake-up, stopped by
+ * krt_fetchwake_free()), so the caller's poll loop never waits for a broker:
+ * waking three leaders from the poll loop cost 40-60 ms a round, 1.7-2.7 s
+ * of a 9 s backup of 1,000,000 x 1 KB (measured on an idle 2-core machine).
+ * The bound of the queue is read from the client's own configuration
+ * (queued.max.messages.kbytes, queued.min.messages), so a -X override of
+ * either moves the thresholds with it. */
 #ifndef KRT_FETCHWAKE_H
 #define KRT_FETCHWAKE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -55,19 +65,30 @@ struct krt_fetchwake_target {
 struct krt_fetchwake {
     struct krt_conn *conn;     /**< read for its client at each call */
     rd_kafka_queue_t *cq;      /**< the consumer queue, to watch its length */
-    int64_t queue_bytes;       /**< queued.max.messages.kbytes, in bytes */
+    int64_t queue_bytes;       /**< queued.max.messages.kbytes, in bytes (read from the client) */
     int64_t queue_msgs;        /**< queued.min.messages (read from the client) */
+    /* the list: the caller's before the thread starts, then the thread's
+     * (krt_fetchwake_pick() takes @c lock) */
     struct krt_fetchwake_target v[KRT_FETCHWAKE_MAX];
     int n;
-    bool high;      /**< the queue was seen above 3/4 of its bound */
     bool stale;     /**< a wake-up request failed: look the leaders up again */
     int64_t built_ms; /**< when the list was last built (monotonic ms) */
-    int64_t wakeups;  /**< wake-up rounds */
     int64_t rebuilds; /**< lists built again that differed from the one before */
+    pthread_mutex_t lock; /**< the list, while the thread runs */
+    /* the caller's */
+    bool high;      /**< the queue was seen above 3/4 of its bound */
+    int64_t wakeups;  /**< wake-up rounds asked for */
+    /* the thread: @c pending and @c quit are under @c mu */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool running, pending, quit, sync_init;
 };
 
-/** @brief Start with an empty list for the consumer of @p conn, whose queue
- *  holds at most @p queue_bytes. */
+/** @brief Start with an empty list for the consumer of @p conn. Its queue's
+ *  bound is read from the client's configuration at the first
+ *  krt_fetchwake_pace(); @p queue_bytes stands in for it until then (0 when
+ *  there is a client; the unit tests, which have none, give one). */
 void krt_fetchwake_init(struct krt_fetchwake *fw, struct krt_conn *conn, int64_t queue_bytes);
 
 /** @brief Build the list from @p parts: the first partition seen of each
@@ -101,13 +122,16 @@ int64_t krt_fetchwake_fill(int64_t len, int64_t mean_bytes, int64_t queue_bytes,
 bool krt_fetchwake_needs_refresh(const struct krt_fetchwake *fw, int64_t now_ms);
 
 /** @brief Call from the poll loop: watch the queue (its length times
- *  @p mean_record_bytes, the mean size read so far) and, once drained, wake
- *  each leader (at most KRT_FETCHWAKE_ROUND_MS, stopped by Ctrl-C), after
- *  looking the leaders up again when due. Never fails: a leader not woken
- *  keeps librdkafka's own 1 s tick. */
+ *  @p mean_record_bytes, the mean size read so far) and, once drained, have
+ *  the module's thread wake each leader (at most KRT_FETCHWAKE_ROUND_MS a
+ *  round, stopped by Ctrl-C), after looking the leaders up again when due.
+ *  Returns at once. Never fails: a leader not woken keeps librdkafka's own
+ *  1 s tick (and without a thread, the round is made here). */
 void krt_fetchwake_pace(struct krt_fetchwake *fw, int64_t mean_record_bytes);
 
-/** @brief Release the list and the queue handle. */
+/** @brief Stop the thread (waiting for a round under way, at most about
+ *  KRT_FETCHWAKE_ROUND_MS plus one metadata request), then release the list
+ *  and the queue handle. Call it before the client is closed. */
 void krt_fetchwake_free(struct krt_fetchwake *fw);
 
 #endif

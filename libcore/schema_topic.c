@@ -331,7 +331,7 @@ int krt_schema_topic_check(const struct krt_common *c, const struct krt_schema_t
     double t0 = now_s();
     struct run r = {.req = req, .rep = rep, .err = err};
     struct krt_fetchwake fw;
-    krt_fetchwake_init(&fw, &conn, (int64_t)QUEUE_KB * 1024);
+    krt_fetchwake_init(&fw, &conn, 0);
     rc = krt_meta_fetch(&conn, &md, err);
     if (!rc)
         rc = plan_ranges(&conn, &md, req, &ps, &n, err);
