@@ -31,7 +31,9 @@ run_perf_test() {
         --timeout 60000 >"$work/perf.log" 2>&1 || { cat "$work/perf.log" >&2; exit 1; }
     perf_wall_ms=$((($(date +%s%N) - t0) / 1000000))
     own=$(awk -F', *' 'NF >= 6 && $6 ~ /^[0-9.]+$/ { v = $6 } END { printf "%.0f", v }' "$work/perf.log")
-    ((own > 0)) || { echo "bench: kafka-consumer-perf-test printed no rate" >&2; cat "$work/perf.log" >&2; exit 1; }
+    # its 5th column: the records it read (a run that timed out reads fewer)
+    got=$(awk -F', *' 'NF >= 6 && $5 ~ /^[0-9]+$/ { v = $5 } END { print v + 0 }' "$work/perf.log")
+    ((own > 0 && got == $1)) || { echo "bench: kafka-consumer-perf-test read $got records of $1" >&2; cat "$work/perf.log" >&2; exit 1; }
     perf_own_ms=$(awk -v n="$1" -v r="$own" 'BEGIN { printf "%.0f", n * 1000 / r }')
 }
 
@@ -67,6 +69,8 @@ if [[ ${1:-} == ab ]]; then
             if [[ $who == kcat ]]; then got=$(wc -l <"$work/ab.out")
             else got=$(jq '[.topics[].partitions[].segments[].records] | add' "$work/ab/manifest.json"); fi
             [[ $got == "$n" ]] || { echo "bench: $who read $got records, not $n" >&2; exit 1; }
+            [[ $who == kcat ]] || build/tools/krt-backup --dir "$work/ab" --verify -q >"$work/verify.log" 2>&1 \
+                || { echo "bench: krt-backup --verify failed on $who's backup" >&2; cat "$work/verify.log" >&2; exit 1; }
             ab_ms[$who]+="$ms "
             rss=$(($(cat "$work/time") / 1024))
             ((rss > ${ab_rss[$who]:-0})) && ab_rss[$who]=$rss
@@ -129,6 +133,9 @@ run_backup() { # run_backup CODEC
     ms=$((($(date +%s%N) - t0) / 1000000))
     got=$(jq '[.topics[].partitions[].segments[].records] | add' "$d/manifest.json")
     [[ $got == "$n" ]] || { echo "bench: krt-backup --codec $1 backed up $got records, not $n" >&2; exit 1; }
+    # untimed: the files' hashes and blocks, and every offset once (no hole, no overlap)
+    build/tools/krt-backup --dir "$d" --verify -q >"$work/verify.log" 2>&1 \
+        || { echo "bench: krt-backup --verify failed on the --codec $1 backup" >&2; cat "$work/verify.log" >&2; exit 1; }
     ms_of[$1]+="$ms "
     rss_of[$1]=$(($(cat "$work/time") / 1024))
     size_of[$1]=$(mb "$d")

@@ -1376,6 +1376,7 @@ static int fit_fetches(struct run *r, struct krt_error *err)
     int fetch = FETCH_BUDGET / r->fw.n;
     if (fetch < FETCH_MIN)
         fetch = FETCH_MIN;
+    krt_fetchwake_detach(&r->fw); /* nothing of the old client may stay in use */
     rd_kafka_consumer_close(r->conn.rk);
     krt_conn_close(&r->conn);
     memset(&r->conn, 0, sizeof(r->conn));
@@ -1496,7 +1497,8 @@ int krt_backup_run(const struct krt_common *c, const struct krt_backup_opts *o,
             if (close_segment(&r, &r.bp[i], r.bp[i].pos, rc ? &e2 : err) && !rc)
                 rc = -1;
         } else if (!rc && r.bp[i].res >= 0 && !r.bp[i].done && !krt_interrupted()) {
-            finish_part(&r, &r.bp[i], err);
+            if (finish_part(&r, &r.bp[i], err))
+                rc = -1; /* out of memory or a close that failed: never a success */
         }
     if (r.store.root && r.m.cluster_id && r.dirty) {
         if (write_manifest(&r, rc ? &e2 : err) && !rc)

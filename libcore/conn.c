@@ -3,12 +3,15 @@
 #include "conn.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t interrupted;
+/* read by other threads too (the fetch wake-up): an atomic, lock-free and
+ * so safe in a signal handler */
+static atomic_int interrupted;
 static rd_kafka_queue_t *volatile wake_queue;
 
 int krt_interrupted(void) { return interrupted != 0; }

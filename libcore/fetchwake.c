@@ -134,7 +134,7 @@ bool krt_fetchwake_needs_refresh(const struct krt_fetchwake *fw, int64_t now_ms)
 
 /* The leaders of the partitions assigned now, from a metadata request for
  * the topics the client knows (the assigned ones), not the whole cluster.
- * With fw->lock held. */
+ * Takes fw->lock only to replace the list, never across a request. */
 static void refresh(struct krt_fetchwake *fw)
 {
     rd_kafka_t *rk = fw->conn->rk;
@@ -142,8 +142,10 @@ static void refresh(struct krt_fetchwake *fw)
     const struct rd_kafka_metadata *md = NULL;
     struct krt_fetchwake_part *p = NULL;
     /* whatever happens, the next try waits for the next period */
+    pthread_mutex_lock(&fw->lock);
     fw->built_ms = mono_ms();
     fw->stale = false;
+    pthread_mutex_unlock(&fw->lock);
     if (rd_kafka_assignment(rk, &a) || !a || a->cnt == 0)
         goto out;
     if (rd_kafka_metadata(rk, 0, NULL, &md, REFRESH_TIMEOUT_MS))
@@ -165,8 +167,10 @@ static void refresh(struct krt_fetchwake *fw)
     }
     struct krt_error e;
     krt_error_clear(&e);
+    pthread_mutex_lock(&fw->lock);
     if (n && pick_locked(fw, p, n, &e) == 1)
         fw->rebuilds++;
+    pthread_mutex_unlock(&fw->lock);
 out:
     free(p);
     if (md)
@@ -175,33 +179,56 @@ out:
         rd_kafka_topic_partition_list_destroy(a);
 }
 
-/* One round: look the leaders up again when due, then one read-only
- * request (ListOffsets) to each leader, all sent at once: a request wakes
- * its leader's thread as it is queued, and the answer does not matter. One
- * at a time, as rd_kafka_query_watermark_offsets() sends them, the leader
- * asked first held up the others for as long as it took to answer, up to
- * the 500 ms of a fetch waiting for new records on the same connection
- * (fetch.wait.max.ms): traced with -X debug=fetch, the queue stayed empty
- * for 800 ms at a time. */
+static bool quitting(struct krt_fetchwake *fw)
+{
+    pthread_mutex_lock(&fw->mu);
+    bool q = fw->quit;
+    pthread_mutex_unlock(&fw->mu);
+    return q || krt_interrupted();
+}
+
+/* One round: one read-only request (ListOffsets) to each leader, all sent
+ * at once: a request wakes its leader's thread as it is queued, and the
+ * answer does not matter. One at a time, as
+ * rd_kafka_query_watermark_offsets() sends them, the leader asked first held
+ * up the others for as long as it took to answer, up to the 500 ms of a fetch
+ * waiting for new records on the same connection (fetch.wait.max.ms): traced
+ * with -X debug=fetch, the queue stayed empty for 800 ms at a time. Then,
+ * when due, the leaders are looked up again for the next round. The list is
+ * copied under fw->lock; no request is made with it held. */
 static void wake_round(struct krt_fetchwake *fw)
 {
+    if (quitting(fw))
+        return;
     pthread_mutex_lock(&fw->lock);
-    if (krt_fetchwake_needs_refresh(fw, mono_ms()))
-        refresh(fw);
-    rd_kafka_topic_partition_list_t *l =
-        fw->n && !krt_interrupted() ? rd_kafka_topic_partition_list_new(fw->n) : NULL;
+    rd_kafka_topic_partition_list_t *l = fw->n ? rd_kafka_topic_partition_list_new(fw->n) : NULL;
     for (int i = 0; l && i < fw->n; i++)
         rd_kafka_topic_partition_list_add(l, fw->v[i].topic, fw->v[i].partition)->offset =
             RD_KAFKA_OFFSET_END; /* a timestamp of -1: the end offset */
-    /* waits at most the round's time; a leader that did not answer in it
-     * was woken all the same */
-    if (l && rd_kafka_offsets_for_times(fw->conn->rk, l, KRT_FETCHWAKE_ROUND_MS))
-        fw->stale = true; /* gone, moved or slow: look the leaders up again */
-    for (int i = 0; l && i < l->cnt && !fw->stale; i++)
-        fw->stale = l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (l)
-        rd_kafka_topic_partition_list_destroy(l);
     pthread_mutex_unlock(&fw->lock);
+    if (l) {
+        /* waits at most the round's time: a leader that has not answered by
+         * then (a fetch of its own may be waiting for new records) was woken
+         * all the same, so only an error asks for a new list */
+        rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(fw->conn->rk, l, KRT_FETCHWAKE_ROUND_MS);
+        bool stale = e && e != RD_KAFKA_RESP_ERR__TIMED_OUT;
+        for (int i = 0; !e && i < l->cnt; i++)
+            stale = stale || l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
+        rd_kafka_topic_partition_list_destroy(l);
+        if (stale) {
+            pthread_mutex_lock(&fw->lock);
+            fw->stale = true; /* gone or moved: look the leaders up again */
+            pthread_mutex_unlock(&fw->lock);
+        }
+    }
+    pthread_mutex_lock(&fw->lock);
+    bool due = krt_fetchwake_needs_refresh(fw, mono_ms());
+    pthread_mutex_unlock(&fw->lock);
+    if (due && !quitting(fw))
+        refresh(fw);
+    pthread_mutex_lock(&fw->mu);
+    fw->rounds++;
+    pthread_mutex_unlock(&fw->mu);
 }
 
 static void *wake_main(void *arg)
@@ -273,7 +300,7 @@ void krt_fetchwake_pace(struct krt_fetchwake *fw, int64_t mean_record_bytes)
     pthread_mutex_unlock(&fw->mu);
 }
 
-void krt_fetchwake_free(struct krt_fetchwake *fw)
+void krt_fetchwake_detach(struct krt_fetchwake *fw)
 {
     if (fw->running) {
         pthread_mutex_lock(&fw->mu);
@@ -282,7 +309,17 @@ void krt_fetchwake_free(struct krt_fetchwake *fw)
         pthread_mutex_unlock(&fw->mu);
         pthread_join(fw->thread, NULL);
         fw->running = false;
+        fw->quit = false;
+        fw->pending = false;
     }
+    if (fw->cq)
+        rd_kafka_queue_destroy(fw->cq);
+    fw->cq = NULL;
+}
+
+void krt_fetchwake_free(struct krt_fetchwake *fw)
+{
+    krt_fetchwake_detach(fw);
     if (fw->sync_init) {
         pthread_mutex_destroy(&fw->lock);
         pthread_mutex_destroy(&fw->mu);
@@ -291,7 +328,4 @@ void krt_fetchwake_free(struct krt_fetchwake *fw)
     }
     clear_list(fw->v, fw->n);
     fw->n = 0;
-    if (fw->cq)
-        rd_kafka_queue_destroy(fw->cq);
-    fw->cq = NULL;
 }

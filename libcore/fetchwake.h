@@ -40,9 +40,10 @@
 
 /** At most this many leaders are woken (the others keep the 1 s tick). */
 #define KRT_FETCHWAKE_MAX 64
-/** A wake-up round asks for at most this long in all: a slow or gone leader
- *  must not hold up the caller's poll loop. */
-#define KRT_FETCHWAKE_ROUND_MS 300
+/** A wake-up round waits at most this long for the answers (the requests
+ *  wake the leaders as they are sent; the answers only tell a leader that
+ *  is gone or moved): a wake-up asked for meanwhile waits for the round. */
+#define KRT_FETCHWAKE_ROUND_MS 100
 /** While wake-ups happen, the leaders are looked up again this often. */
 #define KRT_FETCHWAKE_REFRESH_MS 10000
 
@@ -67,8 +68,8 @@ struct krt_fetchwake {
     rd_kafka_queue_t *cq;      /**< the consumer queue, to watch its length */
     int64_t queue_bytes;       /**< queued.max.messages.kbytes, in bytes (read from the client) */
     int64_t queue_msgs;        /**< queued.min.messages (read from the client) */
-    /* the list: the caller's before the thread starts, then the thread's
-     * (krt_fetchwake_pick() takes @c lock) */
+    /* the list, under @c lock once the thread runs (the thread holds it only
+     * to copy or replace the list, never across a request) */
     struct krt_fetchwake_target v[KRT_FETCHWAKE_MAX];
     int n;
     bool stale;     /**< a wake-up request failed: look the leaders up again */
@@ -83,6 +84,7 @@ struct krt_fetchwake {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool running, pending, quit, sync_init;
+    int64_t rounds; /**< rounds made by the thread (under @c mu) */
 };
 
 /** @brief Start with an empty list for the consumer of @p conn. Its queue's
@@ -128,6 +130,11 @@ bool krt_fetchwake_needs_refresh(const struct krt_fetchwake *fw, int64_t now_ms)
  *  Returns at once. Never fails: a leader not woken keeps librdkafka's own
  *  1 s tick (and without a thread, the round is made here). */
 void krt_fetchwake_pace(struct krt_fetchwake *fw, int64_t mean_record_bytes);
+
+/** @brief Stop the thread (as krt_fetchwake_free() does) and let go of the
+ *  client's queue, keeping the list: call it before the client is closed
+ *  or replaced; the next krt_fetchwake_pace() takes the new client's. */
+void krt_fetchwake_detach(struct krt_fetchwake *fw);
 
 /** @brief Stop the thread (waiting for a round under way, at most about
  *  KRT_FETCHWAKE_ROUND_MS plus one metadata request), then release the list

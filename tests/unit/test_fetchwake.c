@@ -2,7 +2,9 @@
  * after a failover or when partitions are added, the queue's hysteresis and
  * when the leaders are looked up again. No broker: the metadata is made
  * here. */
+#define _POSIX_C_SOURCE 200809L
 #include <string.h>
+#include <time.h>
 
 #include "check_main.h"
 #include "fetchwake.h"
@@ -153,5 +155,59 @@ START_TEST(refresh_when_due)
 }
 END_TEST
 
-KRT_SUITE("fetchwake", one_partition_per_leader, failover_moves_leaders, partitions_added,
+/* The queue's bound comes from the client's own configuration (a -X
+ * override moves the thresholds), and a wake-up round runs on the module's
+ * thread, which krt_fetchwake_free() stops. The client has no broker to
+ * reach (port 1): nothing is assigned, so the round asks nothing. */
+START_TEST(bound_from_client)
+{
+    char e[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    ck_assert(rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:1", e, sizeof(e)) ==
+              RD_KAFKA_CONF_OK);
+    ck_assert(rd_kafka_conf_set(conf, "group.id", "krt-unit", e, sizeof(e)) == RD_KAFKA_CONF_OK);
+    ck_assert(rd_kafka_conf_set(conf, "queued.max.messages.kbytes", "1234", e, sizeof(e)) ==
+              RD_KAFKA_CONF_OK);
+    ck_assert(rd_kafka_conf_set(conf, "queued.min.messages", "777", e, sizeof(e)) ==
+              RD_KAFKA_CONF_OK);
+    ck_assert(rd_kafka_conf_set(conf, "log_level", "0", e, sizeof(e)) == RD_KAFKA_CONF_OK);
+    struct krt_conn conn = {0};
+    conn.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof(e));
+    ck_assert_msg(conn.rk != NULL, "%s", e);
+    struct krt_fetchwake fw;
+    krt_fetchwake_init(&fw, &conn, 8000); /* a stand-in until the client is read */
+    krt_fetchwake_pace(&fw, 1024);
+    ck_assert_int_eq(fw.queue_bytes, 1234 * 1024);
+    ck_assert_int_eq(fw.queue_msgs, 777);
+    ck_assert(!fw.running); /* nothing to wake yet */
+    /* a leader to wake for a topic no broker can tell about: the round's
+     * request fails, which asks for a new list */
+    struct krt_fetchwake_part p[] = {{"krt-unit-nowhere", 0, 1}};
+    struct krt_error err;
+    ck_assert_int_eq(krt_fetchwake_pick(&fw, p, 1, &err), 1);
+    fw.high = true; /* as if the queue had been full: drained now, so wake */
+    krt_fetchwake_pace(&fw, 1024);
+    ck_assert_int_eq(fw.wakeups, 1);
+    ck_assert(fw.running);
+    int64_t rounds = 0;
+    for (int i = 0; i < 100 && rounds < 1; i++) { /* the thread's round, 10 s at most */
+        pthread_mutex_lock(&fw.mu);
+        rounds = fw.rounds;
+        pthread_mutex_unlock(&fw.mu);
+        if (!rounds)
+            nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+    }
+    ck_assert_int_eq(rounds, 1);
+    ck_assert(fw.stale);
+    krt_fetchwake_detach(&fw); /* the thread stopped, the queue let go, the list kept */
+    ck_assert(!fw.running);
+    ck_assert(fw.cq == NULL);
+    ck_assert_int_eq(fw.n, 1);
+    krt_fetchwake_free(&fw);
+    ck_assert_int_eq(fw.n, 0);
+    rd_kafka_destroy(conn.rk);
+}
+END_TEST
+
+KRT_SUITE("fetchwake", bound_from_client, one_partition_per_leader, failover_moves_leaders, partitions_added,
           from_metadata, queue_hysteresis, refresh_when_due, message_bound_counts)
