@@ -107,7 +107,7 @@ consume_perf() { # prints "WALL_MS REPORTED_MSG_PER_S"
         --messages "$n" --group "bench-schema-$$-$RANDOM" --timeout 60000 >"$work/cpt.log" 2>&1
     t1=$(date +%s%N)
     # columns: start, end, MB, MB/s, nMsg, nMsg/s, ...
-    echo "$(((t1 - t0) / 1000000)) $(awk -F', *' 'NR == 2 { printf "%.0f", $6 }' "$work/cpt.log")"
+    echo "$(((t1 - t0) / 1000000)) $(awk -F', *' 'NR == 2 { printf "%.0f", $10 }' "$work/cpt.log")"
 }
 krt_run() { # [BINARY] prints "WALL_MS PEAK_RSS_KB"
     local t0 t1

@@ -218,13 +218,19 @@ static void wake_round(struct krt_fetchwake *fw)
         if (stale) {
             pthread_mutex_lock(&fw->lock);
             fw->stale = true; /* gone or moved: look the leaders up again */
+            fw->failed_rounds++;
             pthread_mutex_unlock(&fw->lock);
         }
     }
     pthread_mutex_lock(&fw->lock);
     bool due = krt_fetchwake_needs_refresh(fw, mono_ms());
     pthread_mutex_unlock(&fw->lock);
-    if (due && !quitting(fw))
+    /* a wake-up asked for meanwhile goes first: the look-up can take a
+     * second and comes back at the next round */
+    pthread_mutex_lock(&fw->mu);
+    bool waiting = fw->pending;
+    pthread_mutex_unlock(&fw->mu);
+    if (due && !waiting && !quitting(fw))
         refresh(fw);
     pthread_mutex_lock(&fw->mu);
     fw->rounds++;

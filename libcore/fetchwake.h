@@ -72,7 +72,8 @@ struct krt_fetchwake {
      * to copy or replace the list, never across a request) */
     struct krt_fetchwake_target v[KRT_FETCHWAKE_MAX];
     int n;
-    bool stale;     /**< a wake-up request failed: look the leaders up again */
+    bool stale;     /**< a wake-up round failed (not a mere timeout): look the leaders up again */
+    int64_t failed_rounds; /**< rounds that set @c stale */
     int64_t built_ms; /**< when the list was last built (monotonic ms) */
     int64_t rebuilds; /**< lists built again that differed from the one before */
     pthread_mutex_t lock; /**< the list, while the thread runs */
@@ -119,14 +120,19 @@ bool krt_fetchwake_due(struct krt_fetchwake *fw, int64_t queued_bytes);
  *  bound counts as full. */
 int64_t krt_fetchwake_fill(int64_t len, int64_t mean_bytes, int64_t queue_bytes, int64_t queue_msgs);
 
-/** @brief True when the list is to be built again before waking: a request
- *  failed, or it is older than KRT_FETCHWAKE_REFRESH_MS at @p now_ms. */
+/** @brief True when the list is to be built again (after the round's
+ *  wake-up): a round failed with an error other than a timeout, or the list
+ *  is older than KRT_FETCHWAKE_REFRESH_MS at @p now_ms. A leader that moved
+ *  while every round times out (another leader's fetch waiting for new
+ *  records answers late) is found by the periodic look-up; until then it
+ *  keeps librdkafka's 1 s tick. */
 bool krt_fetchwake_needs_refresh(const struct krt_fetchwake *fw, int64_t now_ms);
 
 /** @brief Call from the poll loop: watch the queue (its length times
  *  @p mean_record_bytes, the mean size read so far) and, once drained, have
- *  the module's thread wake each leader (at most KRT_FETCHWAKE_ROUND_MS a
- *  round, stopped by Ctrl-C), after looking the leaders up again when due.
+ *  the module's thread wake each leader (waiting at most
+ *  KRT_FETCHWAKE_ROUND_MS for the answers, stopped by Ctrl-C), then look the
+ *  leaders up again when due and no other wake-up is waiting.
  *  Returns at once. Never fails: a leader not woken keeps librdkafka's own
  *  1 s tick (and without a thread, the round is made here). */
 void krt_fetchwake_pace(struct krt_fetchwake *fw, int64_t mean_record_bytes);
