@@ -16,6 +16,9 @@ else
 fi
 export KRT_BOOTSTRAP_SERVERS=$B
 work=$(mktemp -d)
+# the plan and undo files the destructive tools write go there, not into the
+# checkout (they write them to $KRT_UNDO_DIR, or else to the current directory)
+export KRT_UNDO_DIR=$work
 
 # wall time of a command in milliseconds (its output goes to $work/last.log)
 time_ms() {
