@@ -31,7 +31,7 @@ run_perf_test() {
         --timeout 60000 >"$work/perf.log" 2>&1 || { cat "$work/perf.log" >&2; exit 1; }
     perf_wall_ms=$((($(date +%s%N) - t0) / 1000000))
     # its 10th column, fetch.nMsg.sec: the rate once the consumer has joined
-    # its group (the 6th, nMsg.sec, counts the group join too: 0.9 s of 8.4)
+    # its group (the 6th, nMsg.sec, counts the group join too: 0.5-0.9 s)
     own=$(awk -F', *' 'NF >= 10 && $10 ~ /^[0-9.]+$/ { v = $10 } END { printf "%.0f", v }' "$work/perf.log")
     # its 5th column: the records it read (a run that timed out reads fewer)
     got=$(awk -F', *' 'NF >= 6 && $5 ~ /^[0-9]+$/ { v = $5 } END { print v + 0 }' "$work/perf.log")

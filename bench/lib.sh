@@ -6,16 +6,24 @@ cd "$repo"
 [[ -f build/build.ninja ]] || meson setup build -Dtests=false >/dev/null
 ninja -C build >/dev/null
 kcli() { scripts/kafka-cluster cli "$@"; }
+work=$(mktemp -d)
+# the work directory (a 1,000,000-record run leaves 2 GB there) and the
+# cluster this bench started go when it ends
+bench_cleanup() {
+    rm -rf "$work"
+    [[ -n ${KRT_BENCH_BOOTSTRAP:-} ]] || scripts/kafka-cluster down >/dev/null 2>&1 || true
+}
+trap bench_cleanup EXIT
 if [[ -n ${KRT_BENCH_BOOTSTRAP:-} ]]; then
     B=$KRT_BENCH_BOOTSTRAP
 else
     export KRT_CLUSTER_DIR="$repo/.cluster-bench"
-    trap 'scripts/kafka-cluster down >/dev/null 2>&1' EXIT
     scripts/kafka-cluster down >/dev/null 2>&1 || true
     B=$(scripts/kafka-cluster start)
 fi
 export KRT_BOOTSTRAP_SERVERS=$B
-work=$(mktemp -d)
+# what was measured: the commit (and "-dirty" with changes not committed)
+echo "bench: $(basename "$0") $* at $(git describe --always --dirty 2>/dev/null || echo '?'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # the plan and undo files the destructive tools write go there, not into the
 # checkout (they write them to $KRT_UNDO_DIR, or else to the current directory)
 export KRT_UNDO_DIR=$work

@@ -23,12 +23,20 @@ build/tools/krt-backup --dir "$work/bk" --topic "$S" --codec snappy -q >/dev/nul
 kcat -b "$B" -C -t "$S" -e -q -K'\t' -f '%k\t%s\n' >"$work/dump"
 echo "  backup (snappy): $(du -sm "$work/bk" | cut -f1) MB; kcat dump: $(du -sm "$work/dump" | cut -f1) MB"
 
+# count_target TOPIC ISOLATION: the run wrote every record (untimed)
+count_target() {
+    local got
+    got=$(kcat -b "$B" -C -t "$1" -e -q -X isolation.level="$2" -f '\n' | wc -l)
+    [[ $got == "$n" ]] || { echo "bench: $1 holds $got records, not $n" >&2; exit 1; }
+}
+
 run_krt() {
     settle
     t0=$(date +%s%N)
     /usr/bin/time -f '%M' -o "$work/time" build/tools/krt-restore --backup "$work/bk" --topic "$S" \
         --to "$S.krt$r" --execute -q >"$work/krt.log" 2>&1 || { cat "$work/krt.log" >&2; exit 1; }
     ms=$((($(date +%s%N) - t0) / 1000000))
+    count_target "$S.krt$r" read_committed
     ((r == 0)) || krt_ms+=("$ms")
     rss+=("$(($(cat "$work/time") / 1024))")
     lines+=("$(printf '  round %d  krt-restore:       %6d ms  %7s records/s  peak RSS %3d MB (target created by krt-restore)' \
@@ -42,6 +50,7 @@ run_kcat() {
     t0=$(date +%s%N)
     kcat -b "$B" -P -t "$S.kcat$r" -K'\t' -X linger.ms=20 <"$work/dump"
     ms=$((($(date +%s%N) - t0) / 1000000))
+    count_target "$S.kcat$r" read_uncommitted
     ((r == 0)) || kcat_ms+=("$ms")
     lines+=("$(printf '  round %d  kcat -P from dump: %6d ms  %7s records/s' "$r" "$ms" "$(rate "$ms")")")
     droptopic "$S.kcat$r"
@@ -52,6 +61,8 @@ run_perf() {
     settle
     kcli kafka-producer-perf-test --topic "$S.perf$r" --num-records "$n" --record-size 1024 --throughput -1 \
         --producer-props bootstrap.servers="$B" acks=all linger.ms=20 batch.size=262144 >"$work/perf.log" 2>&1
+    [[ $(tail -1 "$work/perf.log" | awk '{ print $1 }') == "$n" ]] \
+        || { echo "bench: kafka-producer-perf-test did not send $n records" >&2; tail -3 "$work/perf.log" >&2; exit 1; }
     pr=$(tail -1 "$work/perf.log" | awk '{ printf "%.0f", $4 }')
     ((r == 0)) || perf_rates+=("$pr")
     lines+=("$(printf '  round %d  raw produce:       %6d ms  %7s records/s' "$r" \
@@ -67,7 +78,7 @@ done
 k=$(printf '%s\n' "${krt_ms[@]}" | median)
 c=$(printf '%s\n' "${kcat_ms[@]}" | median)
 p=$(printf '%s\n' "${perf_rates[@]}" | median)
-echo "restore $n records of 1 KB in 6 partitions (RF 3), $rounds rounds after a warm-up round 0:"
+echo "restore $n records of 1 KB in 6 partitions (RF 3), $rounds rounds after a warm-up round 0 (load average now $(cut -d' ' -f1-3 /proc/loadavg)):"
 printf '%s\n' "${lines[@]}"
 echo "medians:"
 echo "  krt-restore (transactional, exactly once): ${k} ms  $(rate "$k") records/s  peak RSS max $(printf '%s\n' "${rss[@]}" | sort -n | tail -1) MB"

@@ -25,7 +25,7 @@ if [[ -n ${KRT_BENCH_REGISTRY:-} ]]; then
     R=$KRT_BENCH_REGISTRY
 else
     export KRT_REGISTRY_DIR="$repo/.registry-bench"
-    trap 'scripts/schema-registry down >/dev/null 2>&1; [[ -n ${KRT_BENCH_BOOTSTRAP:-} ]] || scripts/kafka-cluster down >/dev/null 2>&1' EXIT
+    trap 'scripts/schema-registry down >/dev/null 2>&1; bench_cleanup' EXIT
     R=$(scripts/schema-registry start)
 fi
 cc -O2 -o "$work/produce_frames" tests/helpers/produce_frames.c $(pkg-config --cflags --libs rdkafka)
@@ -104,10 +104,17 @@ consume_perf() { # prints "WALL_MS REPORTED_MSG_PER_S"
     t0=$(date +%s%N)
     java -Xmx512m -Dlog4j.configuration="file:$repo/scripts/kafka/log4j-tools.properties" -cp "$perf_cp" \
         org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$B" --topic "$T" \
-        --messages "$n" --group "bench-schema-$$-$RANDOM" --timeout 60000 >"$work/cpt.log" 2>&1
+        --messages "$n" --group "bench-schema-$$-$RANDOM" --timeout 60000 >"$work/cpt.log" 2>&1 \
+        || { echo "bench: ConsumerPerformance failed" >&2; cat "$work/cpt.log" >&2; exit 1; }
     t1=$(date +%s%N)
-    # columns: start, end, MB, MB/s, nMsg, nMsg/s, ...
-    echo "$(((t1 - t0) / 1000000)) $(awk -F', *' 'NR == 2 { printf "%.0f", $10 }' "$work/cpt.log")"
+    # columns: start, end, MB, MB/s, nMsg, nMsg/s, rebalance ms, fetch ms,
+    # fetch MB/s, fetch nMsg/s: the rate after the group join, of a run that
+    # read every record
+    local got rate
+    got=$(awk -F', *' 'NF >= 10 && $5 ~ /^[0-9]+$/ { v = $5 } END { print v + 0 }' "$work/cpt.log")
+    rate=$(awk -F', *' 'NF >= 10 && $10 ~ /^[0-9.]+$/ { v = $10 } END { printf "%.0f", v }' "$work/cpt.log")
+    ((got == n && rate > 0)) || { echo "bench: ConsumerPerformance read $got records of $n" >&2; cat "$work/cpt.log" >&2; exit 1; }
+    echo "$(((t1 - t0) / 1000000)) $rate"
 }
 krt_run() { # [BINARY] prints "WALL_MS PEAK_RSS_KB"
     local t0 t1

@@ -225,13 +225,18 @@ static void wake_round(struct krt_fetchwake *fw)
     pthread_mutex_lock(&fw->lock);
     bool due = krt_fetchwake_needs_refresh(fw, mono_ms());
     pthread_mutex_unlock(&fw->lock);
-    /* a wake-up asked for meanwhile goes first: the look-up can take a
-     * second and comes back at the next round */
+    /* a wake-up asked for meanwhile goes first (the look-up can take a
+     * second), but only once: the look-up is the one way a moved leader is
+     * found, so the next round makes it whatever waits */
     pthread_mutex_lock(&fw->mu);
     bool waiting = fw->pending;
     pthread_mutex_unlock(&fw->mu);
-    if (due && !waiting && !quitting(fw))
+    if (due && waiting && !fw->refresh_put_off)
+        fw->refresh_put_off = true;
+    else if (due && !quitting(fw)) {
         refresh(fw);
+        fw->refresh_put_off = false;
+    }
     pthread_mutex_lock(&fw->mu);
     fw->rounds++;
     pthread_mutex_unlock(&fw->mu);

@@ -86,6 +86,7 @@ struct krt_fetchwake {
     pthread_cond_t cv;
     bool running, pending, quit, sync_init;
     int64_t rounds; /**< rounds made by the thread (under @c mu) */
+    bool refresh_put_off; /**< the thread's: a due look-up waited for a wake-up once */
 };
 
 /** @brief Start with an empty list for the consumer of @p conn. Its queue's
@@ -132,7 +133,8 @@ bool krt_fetchwake_needs_refresh(const struct krt_fetchwake *fw, int64_t now_ms)
  *  @p mean_record_bytes, the mean size read so far) and, once drained, have
  *  the module's thread wake each leader (waiting at most
  *  KRT_FETCHWAKE_ROUND_MS for the answers, stopped by Ctrl-C), then look the
- *  leaders up again when due and no other wake-up is waiting.
+ *  leaders up again when due (a due look-up waits for a pending wake-up
+ *  once, not twice).
  *  Returns at once. Never fails: a leader not woken keeps librdkafka's own
  *  1 s tick (and without a thread, the round is made here). */
 void krt_fetchwake_pace(struct krt_fetchwake *fw, int64_t mean_record_bytes);
