@@ -36,7 +36,9 @@ time_ms() {
     t1=$(date +%s%N)
     echo $(((t1 - t0) / 1000000))
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# the middle value; of an even count, the mean of the two middle ones (it was
+# the lower one, which favoured krt's times and the lower ceiling rates)
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # report TITLE KRT-LABEL ANCHOR-LABEL: medians of the arrays krt_ms and
 # kafka_ms, and the ratio anchor / krt
