@@ -30,13 +30,20 @@ run_perf_test() {
         --bootstrap-server "$B" --topic "$S" --messages "$1" --group "$2" \
         --timeout 60000 >"$work/perf.log" 2>&1 || { cat "$work/perf.log" >&2; exit 1; }
     perf_wall_ms=$((($(date +%s%N) - t0) / 1000000))
-    # its 10th column, fetch.nMsg.sec: the rate once the consumer has joined
-    # its group (the 6th, nMsg.sec, counts the group join too: 0.5-0.9 s)
-    own=$(awk -F', *' 'NF >= 10 && $10 ~ /^[0-9.]+$/ { v = $10 } END { printf "%.0f", v }' "$work/perf.log")
-    # its 5th column: the records it read (a run that timed out reads fewer)
-    got=$(awk -F', *' 'NF >= 6 && $5 ~ /^[0-9]+$/ { v = $5 } END { print v + 0 }' "$work/perf.log")
-    ((own > 0 && got == $1)) || { echo "bench: kafka-consumer-perf-test read $got records of $1" >&2; cat "$work/perf.log" >&2; exit 1; }
+    own=$(consumer_perf_rate "$work/perf.log" "$1")
     perf_own_ms=$(awk -v n="$1" -v r="$own" 'BEGIN { printf "%.0f", n * 1000 / r }')
+}
+
+# check_backup BINARY DIR WHAT: the backup in DIR holds $n records and
+# passes BINARY's --verify (untimed: the files' hashes and blocks, the
+# segments' offsets continuous, no overlap, a hole only as a recorded gap;
+# with the count, every record once)
+check_backup() {
+    local got
+    got=$(jq '[.topics[].partitions[].segments[].records] | add' "$2/manifest.json")
+    [[ $got == "$n" ]] || { echo "bench: $3 holds $got records, not $n" >&2; exit 1; }
+    "$1" --dir "$2" --verify -q >"$work/verify.log" 2>&1 \
+        || { echo "bench: krt-backup --verify failed on $3" >&2; cat "$work/verify.log" >&2; exit 1; }
 }
 
 if [[ ${1:-} == ab ]]; then
@@ -68,12 +75,12 @@ if [[ ${1:-} == ab ]]; then
             /usr/bin/time -f '%M' -o "$work/time" "${cmd[@]}" >"$work/ab.out" 2>"$work/ab.err" \
                 || { cat "$work/ab.err" >&2; exit 1; }
             ms=$((($(date +%s%N) - t0) / 1000000))
-            if [[ $who == kcat ]]; then got=$(wc -l <"$work/ab.out")
-            else got=$(jq '[.topics[].partitions[].segments[].records] | add' "$work/ab/manifest.json"); fi
-            [[ $got == "$n" ]] || { echo "bench: $who read $got records, not $n" >&2; exit 1; }
-            # each build checks its own backup (a baseline may predate a format change)
-            [[ $who == kcat ]] || "${cmd[0]}" --dir "$work/ab" --verify -q >"$work/verify.log" 2>&1 \
-                || { echo "bench: krt-backup --verify failed on $who's backup" >&2; cat "$work/verify.log" >&2; exit 1; }
+            if [[ $who == kcat ]]; then
+                got=$(wc -l <"$work/ab.out")
+                [[ $got == "$n" ]] || { echo "bench: kcat read $got records, not $n" >&2; exit 1; }
+            else # each build checks its own backup (a baseline may predate a format change)
+                check_backup "${cmd[0]}" "$work/ab" "$who's backup"
+            fi
             ab_ms[$who]+="$ms "
             rss=$(($(cat "$work/time") / 1024))
             ((rss > ${ab_rss[$who]:-0})) && ab_rss[$who]=$rss
@@ -134,13 +141,7 @@ run_backup() { # run_backup CODEC
     /usr/bin/time -f '%M' -o "$work/time" build/tools/krt-backup --dir "$d" --topic "$S" --codec "$1" -q \
         >"$work/bk.log" 2>&1 || { cat "$work/bk.log" >&2; exit 1; }
     ms=$((($(date +%s%N) - t0) / 1000000))
-    got=$(jq '[.topics[].partitions[].segments[].records] | add' "$d/manifest.json")
-    [[ $got == "$n" ]] || { echo "bench: krt-backup --codec $1 backed up $got records, not $n" >&2; exit 1; }
-    # untimed: the files' hashes and blocks, the segments' offsets continuous
-    # (no overlap; a hole only as a recorded gap); with the count above, every
-    # record once
-    build/tools/krt-backup --dir "$d" --verify -q >"$work/verify.log" 2>&1 \
-        || { echo "bench: krt-backup --verify failed on the --codec $1 backup" >&2; cat "$work/verify.log" >&2; exit 1; }
+    check_backup build/tools/krt-backup "$d" "the --codec $1 backup"
     ms_of[$1]+="$ms "
     rss_of[$1]=$(($(cat "$work/time") / 1024))
     size_of[$1]=$(mb "$d")

@@ -36,6 +36,19 @@ time_ms() {
     t1=$(date +%s%N)
     echo $(((t1 - t0) / 1000000))
 }
+# consumer_perf_rate LOG RECORDS: from LOG of kafka-consumer-perf-test
+# (ConsumerPerformance), its rate once the consumer has joined its group (the
+# 10th column, fetch.nMsg.sec; the 6th, nMsg.sec, counts the group join too:
+# 0.5-0.9 s), of a run that read RECORDS records (the 5th column; a run that
+# timed out reads fewer); stops the bench otherwise
+consumer_perf_rate() {
+    local got rate
+    got=$(awk -F', *' 'NF >= 10 && $5 ~ /^[0-9]+$/ { v = $5 } END { print v + 0 }' "$1")
+    rate=$(awk -F', *' 'NF >= 10 && $10 ~ /^[0-9.]+$/ { v = $10 } END { printf "%.0f", v }' "$1")
+    ((got == $2 && rate > 0)) || { echo "bench: kafka-consumer-perf-test read $got records of $2" >&2; cat "$1" >&2; exit 1; }
+    echo "$rate"
+}
+
 # the middle value; of an even count, the mean of the two middle ones (it was
 # the lower one, which favoured krt's times and the lower ceiling rates)
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

@@ -107,13 +107,8 @@ consume_perf() { # prints "WALL_MS REPORTED_MSG_PER_S"
         --messages "$n" --group "bench-schema-$$-$RANDOM" --timeout 60000 >"$work/cpt.log" 2>&1 \
         || { echo "bench: ConsumerPerformance failed" >&2; cat "$work/cpt.log" >&2; exit 1; }
     t1=$(date +%s%N)
-    # columns: start, end, MB, MB/s, nMsg, nMsg/s, rebalance ms, fetch ms,
-    # fetch MB/s, fetch nMsg/s: the rate after the group join, of a run that
-    # read every record
-    local got rate
-    got=$(awk -F', *' 'NF >= 10 && $5 ~ /^[0-9]+$/ { v = $5 } END { print v + 0 }' "$work/cpt.log")
-    rate=$(awk -F', *' 'NF >= 10 && $10 ~ /^[0-9.]+$/ { v = $10 } END { printf "%.0f", v }' "$work/cpt.log")
-    ((got == n && rate > 0)) || { echo "bench: ConsumerPerformance read $got records of $n" >&2; cat "$work/cpt.log" >&2; exit 1; }
+    local rate
+    rate=$(consumer_perf_rate "$work/cpt.log" "$n")
     echo "$(((t1 - t0) / 1000000)) $rate"
 }
 krt_run() { # [BINARY] prints "WALL_MS PEAK_RSS_KB"

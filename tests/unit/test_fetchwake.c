@@ -157,8 +157,8 @@ END_TEST
 
 /* The queue's bound comes from the client's own configuration (a -X
  * override moves the thresholds), and a wake-up round runs on the module's
- * thread, which krt_fetchwake_free() stops. The client has no broker to
- * reach (port 1): nothing is assigned, so the round asks nothing. */
+ * thread, which krt_fetchwake_detach() and krt_fetchwake_free() stop. The
+ * client has no broker to reach (port 1), so the round's request fails. */
 START_TEST(bound_from_client)
 {
     char e[256];
